@@ -1,0 +1,25 @@
+package org.dkimrelay.relay.cli;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+
+/**
+ * What commands take from the outside world, passed in so tests control it: the clock (date-based
+ * selectors, signature timestamps), randomness (key generation) and the installation directory that
+ * relative defaults such as {@code conf/keys} resolve against.
+ */
+record CliContext(Clock clock, SecureRandom random, Path home) {
+
+  /**
+   * The launcher sets {@code dkimrelay.home}; otherwise defaults resolve against the working
+   * directory.
+   */
+  static CliContext system() {
+    String home = System.getProperty("dkimrelay.home", System.getenv("DKIMRELAY_HOME"));
+    return new CliContext(
+        Clock.systemUTC(),
+        new SecureRandom(),
+        Path.of(home == null || home.isBlank() ? "" : home).toAbsolutePath());
+  }
+}

@@ -1,0 +1,128 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.DnsNames;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.MailDnsPlan;
+import org.dkimrelay.keys.MailDnsPlan.PlannedRecord;
+import org.dkimrelay.keys.SigningDomain;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "dns",
+    description =
+        "Print every DNS record a sending mail domain needs (A, MX, PTR, SPF, DKIM, DMARC).",
+    mixinStandardHelpOptions = true)
+final class DnsCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "DOMAIN")
+  String domain;
+
+  @Option(
+      names = "--host",
+      paramLabel = "MAILHOST",
+      description = "The mail server's name, as in its SMTP banner (default: mail.DOMAIN).")
+  String host;
+
+  @Option(names = "--ip", paramLabel = "IPV4", description = "The mail server's IPv4 address.")
+  String ipv4;
+
+  @Option(names = "--ipv6", paramLabel = "IPV6", description = "The mail server's IPv6 address.")
+  String ipv6;
+
+  @Option(
+      names = "--rua",
+      paramLabel = "ADDRESS",
+      description = "Where DMARC reports go (default: dmarc-reports@DOMAIN).")
+  String reportAddress;
+
+  @Option(names = "--zone", description = "Print a zone-file snippet instead of a table.")
+  boolean zone;
+
+  @Mixin KeysOptions keys;
+
+  DnsCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() {
+    SigningDomain signingDomain = SigningDomain.parse(domain);
+    KeyDirectory directory = keys.directory(context);
+    List<DkimKey> domainKeys = new ArrayList<>();
+    for (KeyDirectory.Entry entry : directory.list()) {
+      if (entry.domain().equals(signingDomain)) {
+        domainKeys.add(directory.load(entry.domain(), entry.selector()));
+      }
+    }
+    String rua = reportAddress != null ? reportAddress : "dmarc-reports@" + signingDomain;
+    MailDnsPlan.Inputs inputs =
+        new MailDnsPlan.Inputs(
+            signingDomain,
+            host != null ? DnsNames.toAscii(host, "host name") : "mail." + signingDomain,
+            Optional.ofNullable(ipv4).map(MailDnsPlan::parseIpv4),
+            Optional.ofNullable(ipv6).map(MailDnsPlan::parseIpv6),
+            domainKeys,
+            rua);
+    List<PlannedRecord> records = MailDnsPlan.records(inputs);
+    PrintWriter out = spec.commandLine().getOut();
+    if (zone) {
+      printZone(out, records);
+    } else {
+      printTable(out, records);
+    }
+    if (domainKeys.isEmpty()) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              "warning: no DKIM key for "
+                  + signingDomain
+                  + " in "
+                  + directory.root()
+                  + ": run 'keygen "
+                  + signingDomain
+                  + "' and then this command again");
+    }
+    printRollout(out, MailDnsPlan.dmarcStages(rua), zone ? "; " : "");
+    return ExitCode.OK;
+  }
+
+  private static void printTable(PrintWriter out, List<PlannedRecord> records) {
+    int width = records.stream().mapToInt(record -> record.name().length()).max().orElse(4);
+    String row = "%-" + width + "s  %-5s %-5s %s%n";
+    out.printf(row, "HOST", "TYPE", "TTL", "VALUE");
+    for (PlannedRecord record : records) {
+      out.printf(row, record.name(), record.type(), record.ttl(), record.value());
+      out.println("    why: " + record.why());
+    }
+  }
+
+  private static void printZone(PrintWriter out, List<PlannedRecord> records) {
+    for (PlannedRecord record : records) {
+      out.println("; " + record.why());
+      out.println((record.inOwnZone() ? "" : "; at your IP provider: ") + record.zoneLine());
+    }
+  }
+
+  private static void printRollout(PrintWriter out, List<String> stages, String prefix) {
+    out.println();
+    out.println(prefix + "DMARC rollout: when the reports show all your mail passing, replace");
+    out.println(prefix + "the _dmarc record with the next stage, a few weeks apart:");
+    for (int stage = 1; stage < stages.size(); stage++) {
+      out.println(prefix + "  stage " + (stage + 1) + ": " + stages.get(stage));
+    }
+  }
+}

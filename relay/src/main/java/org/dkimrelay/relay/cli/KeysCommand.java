@@ -1,0 +1,20 @@
+package org.dkimrelay.relay.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code keys list|show|import}: the keys directory, inspected and extended. */
+@Command(
+    name = "keys",
+    description = "List, show and import DKIM keys.",
+    mixinStandardHelpOptions = true)
+final class KeysCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing subcommand: list, show or import");
+  }
+}

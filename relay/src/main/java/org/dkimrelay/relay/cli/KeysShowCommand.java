@@ -1,0 +1,65 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.MailDnsPlan;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.keys.TxtRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "show",
+    description = "Print a key's TXT record again.",
+    mixinStandardHelpOptions = true)
+final class KeysShowCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DOMAIN")
+  String domain;
+
+  @Parameters(index = "1", paramLabel = "SELECTOR")
+  String selector;
+
+  @Option(
+      names = "--ttl",
+      paramLabel = "SECONDS",
+      defaultValue = "" + MailDnsPlan.DEFAULT_TTL,
+      description = "TTL of the printed record (default: ${DEFAULT-VALUE}).")
+  int ttl;
+
+  @Option(names = "--json", description = "Print the record as JSON, for automation.")
+  boolean json;
+
+  @Mixin KeysOptions keys;
+
+  KeysShowCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() {
+    KeyDirectory directory = keys.directory(context);
+    DkimKey key = directory.load(SigningDomain.parse(domain), Selector.parse(selector));
+    TxtRecord record = key.txtRecord(RecordTtl.check(ttl));
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      String keyFile = directory.keyFile(key.domain(), key.selector()).toString();
+      RecordPrinter.printJson(out, key, record, keyFile);
+    } else {
+      out.println("Key " + key.selector() + " for " + key.domain() + ": " + key.describe());
+      out.println();
+      RecordPrinter.print(out, key, record);
+    }
+    return ExitCode.OK;
+  }
+}

@@ -1,0 +1,89 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.PrintWriter;
+import org.dkimrelay.keys.KeyToolException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The {@code dkimrelay} command: wires the subcommands and maps every failure to one line. */
+@Command(
+    name = "dkimrelay",
+    description = "Outbound DKIM signing relay and key tool.",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class)
+public final class Main implements Runnable {
+  @Spec CommandSpec spec;
+
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    System.exit(run(CliContext.system(), out, err, args));
+  }
+
+  /** Runs one command line; the exit status follows DESIGN.md (0 ok, 1 failed, 2 usage/config). */
+  static int run(CliContext context, PrintWriter out, PrintWriter err, String... args) {
+    CommandLine commandLine = new CommandLine(new Main());
+    commandLine.addSubcommand(new KeygenCommand(context));
+    CommandLine keys = new CommandLine(new KeysCommand());
+    keys.addSubcommand(new KeysListCommand(context));
+    keys.addSubcommand(new KeysShowCommand(context));
+    keys.addSubcommand(new KeysImportCommand(context));
+    commandLine.addSubcommand(keys);
+    commandLine.addSubcommand(new DnsCommand(context));
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setParameterExceptionHandler(usageError());
+    commandLine.setExecutionExceptionHandler(failure());
+    int exit = commandLine.execute(args);
+    out.flush();
+    err.flush();
+    return exit;
+  }
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing command (see --help)");
+  }
+
+  /** A bad option or argument: one line naming it and where help is, never the whole usage. */
+  private static IParameterExceptionHandler usageError() {
+    return (ParameterException e, String[] args) -> {
+      CommandLine command = e.getCommandLine();
+      command
+          .getErr()
+          .println(
+              "dkimrelay: "
+                  + e.getMessage()
+                  + " (see '"
+                  + command.getCommandSpec().qualifiedName()
+                  + " --help')");
+      return ExitCode.USAGE;
+    };
+  }
+
+  /** A failure while running: the user's own mistakes as one line; the rest as one line too. */
+  private static IExecutionExceptionHandler failure() {
+    return (Exception e, CommandLine command, CommandLine.ParseResult parsed) -> {
+      if (e instanceof UserError || e instanceof KeyToolException) {
+        command.getErr().println("dkimrelay: " + e.getMessage());
+      } else {
+        command.getErr().println("dkimrelay: internal error: " + e);
+      }
+      return ExitCode.USAGE;
+    };
+  }
+
+  /** The version from the jar's manifest, or "development" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"dkimrelay " + (version == null ? "development" : version)};
+    }
+  }
+}
