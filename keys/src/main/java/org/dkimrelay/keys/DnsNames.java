@@ -13,18 +13,25 @@ public final class DnsNames {
 
   /**
    * A host or domain name as a user writes it (any case, U-labels, one trailing dot) in the form
-   * DNS stores it: lower-case A-labels, no trailing dot. {@code what} names it in the error.
+   * DNS stores it: lower-case A-labels, no trailing dot. {@code what} names it in the error, which
+   * quotes the input as given.
    */
   public static String toAscii(String input, String what) {
     String trimmed = input.trim();
     if (trimmed.endsWith(".")) {
       trimmed = trimmed.substring(0, trimmed.length() - 1);
     }
+    String ascii;
     try {
-      return IDN.toASCII(trimmed, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
+      ascii = IDN.toASCII(trimmed, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
     } catch (IllegalArgumentException e) {
       throw new KeyToolException("invalid " + what + " '" + input + "': " + e.getMessage());
     }
+    String problem = hostNameProblem(ascii);
+    if (problem != null) {
+      throw new KeyToolException("invalid " + what + " '" + input + "': " + problem);
+    }
+    return ascii;
   }
 
   /** Says why {@code name} is not a host name of two or more labels, or null when it is one. */

@@ -1,0 +1,91 @@
+package org.dkimrelay.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KeyDirectoryTest {
+  @TempDir Path temp;
+
+  @Test
+  void storeWritesAPrivateKeyInAPrivateDirectoryAndTheRecordBesideIt() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp.resolve("keys"));
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    TxtRecord record = key.txtRecord(3600);
+
+    Path keyFile = directory.store(key, record);
+
+    assertThat(keyFile).isEqualTo(temp.resolve("keys/example.com/s1.key"));
+    assertThat(mode(keyFile)).isEqualTo("rw-------");
+    assertThat(mode(keyFile.getParent())).isEqualTo("rwx------");
+    assertThat(mode(temp.resolve("keys"))).isEqualTo("rwx------");
+    assertThat(Files.readString(temp.resolve("keys/example.com/s1.txt")))
+        .isEqualTo(record.zoneLine() + "\n");
+    assertThat(directory.load(key.domain(), key.selector()).record()).isEqualTo(key.record());
+  }
+
+  @Test
+  void anExistingSelectorIsNeverOverwritten() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp);
+    DkimKey first = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    directory.store(first, first.txtRecord(3600));
+    String before = Files.readString(directory.keyFile(first.domain(), first.selector()));
+    DkimKey second = PemKeysTest.generate(KeyAlgorithm.ED25519);
+
+    assertThatThrownBy(() -> directory.store(second, second.txtRecord(3600)))
+        .isInstanceOf(KeyToolException.class)
+        .hasMessageContaining("already exists");
+    assertThatThrownBy(() -> directory.requireAbsent(first.domain(), first.selector()))
+        .hasMessageContaining("choose another --selector");
+    assertThat(Files.readString(directory.keyFile(first.domain(), first.selector())))
+        .isEqualTo(before);
+  }
+
+  @Test
+  void aKeyReadableByOthersIsRefusedWithTheChmodToRun() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp);
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    Path keyFile = directory.store(key, key.txtRecord(3600));
+    Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-r--r--"));
+
+    assertThatThrownBy(() -> directory.load(key.domain(), key.selector()))
+        .isInstanceOf(KeyToolException.class)
+        .hasMessageContaining("accessible by group or others")
+        .hasMessageEndingWith("run chmod 600 " + keyFile);
+  }
+
+  @Test
+  void listFindsKeysByDomainAndSelectorAndSkipsForeignFiles() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp);
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    directory.store(key, key.txtRecord(3600));
+    Files.createDirectories(temp.resolve("not a domain"));
+    Files.writeString(
+        temp.resolve("example.com/Not_A_Selector.key"), "x", StandardCharsets.US_ASCII);
+    Files.writeString(temp.resolve("example.com/notes.md"), "x", StandardCharsets.US_ASCII);
+
+    assertThat(directory.list())
+        .containsExactly(
+            new KeyDirectory.Entry(
+                key.domain(), key.selector(), temp.resolve("example.com/s1.key")));
+  }
+
+  @Test
+  void missingKeyNamesTheDirectoryAndTheCommandThatLists() {
+    KeyDirectory directory = new KeyDirectory(temp);
+    assertThatThrownBy(
+            () -> directory.load(SigningDomain.parse("example.com"), Selector.parse("nope")))
+        .hasMessage("no key 'nope' for example.com in " + temp + " (see 'keys list')");
+  }
+
+  private static String mode(Path path) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+  }
+}

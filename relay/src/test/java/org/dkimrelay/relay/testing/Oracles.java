@@ -1,0 +1,48 @@
+package org.dkimrelay.relay.testing;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The independent DKIM implementations our output must satisfy: dkimpy (Debian python3-dkim, run by
+ * /usr/bin/python3 where Debian installs it) and Perl Mail::DKIM (libmail-dkim-perl; RSA only). DNS
+ * records are supplied offline as name → value.
+ */
+public final class Oracles {
+  private static final String PYTHON = "/usr/bin/python3";
+
+  private Oracles() {}
+
+  public static ExternalTool.Result dkimpyVerify(byte[] message, Map<String, String> records) {
+    return ExternalTool.run(
+        message, withRecords(List.of(PYTHON, script("dkimpy_verify.py")), records));
+  }
+
+  public static ExternalTool.Result mailDkimVerify(byte[] message, Map<String, String> records) {
+    return ExternalTool.run(
+        message, withRecords(List.of("perl", script("maildkim_verify.pl")), records));
+  }
+
+  public static ExternalTool.Result dkimpySign(
+      byte[] message, Path keyFile, String selector, String domain) {
+    return ExternalTool.run(
+        message, List.of(PYTHON, script("dkimpy_sign.py"), keyFile.toString(), selector, domain));
+  }
+
+  private static List<String> withRecords(List<String> command, Map<String, String> records) {
+    List<String> full = new ArrayList<>(command);
+    records.forEach((name, value) -> full.add(name + "=" + value));
+    return full;
+  }
+
+  private static String script(String name) {
+    try {
+      return Path.of(Oracles.class.getResource("/oracles/" + name).toURI()).toString();
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
