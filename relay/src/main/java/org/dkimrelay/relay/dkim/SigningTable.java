@@ -1,0 +1,51 @@
+package org.dkimrelay.relay.dkim;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.dkimrelay.keys.SigningDomain;
+
+/**
+ * Chooses keys by the From domain: every key of that domain signs (RSA and Ed25519 give two
+ * signatures). With {@code subdomains}, {@code news.example.com} falls back to the keys of {@code
+ * example.com}, the nearest parent that has keys.
+ */
+public final class SigningTable {
+  private final Map<SigningDomain, List<SigningKey>> keysByDomain;
+  private final boolean subdomains;
+
+  public SigningTable(List<SigningKey> keys, boolean subdomains) {
+    Map<SigningDomain, List<SigningKey>> byDomain = new HashMap<>();
+    for (SigningKey key : keys) {
+      byDomain.computeIfAbsent(key.key().domain(), domain -> new ArrayList<>()).add(key);
+    }
+    byDomain.replaceAll((domain, list) -> List.copyOf(list));
+    this.keysByDomain = Map.copyOf(byDomain);
+    this.subdomains = subdomains;
+  }
+
+  public SigningDecision decide(HeaderBlock headers) {
+    SigningDomain from;
+    try {
+      from = FromDomain.of(headers);
+    } catch (MalformedMessageException e) {
+      return new SigningDecision.Malformed(e.getMessage());
+    }
+    Optional<SigningDomain> candidate = Optional.of(from);
+    while (candidate.isPresent()) {
+      List<SigningKey> keys = keysByDomain.get(candidate.get());
+      if (keys != null) {
+        return new SigningDecision.Sign(from, candidate.get(), keys);
+      }
+      candidate = subdomains ? candidate.get().parent() : Optional.empty();
+    }
+    return new SigningDecision.NoKey(from);
+  }
+
+  /** Every key, for start-up messages. */
+  public List<SigningKey> keys() {
+    return keysByDomain.values().stream().flatMap(List::stream).toList();
+  }
+}

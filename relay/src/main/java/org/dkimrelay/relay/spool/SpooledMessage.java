@@ -1,0 +1,60 @@
+package org.dkimrelay.relay.spool;
+
+import java.io.ByteArrayInputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * One received message with CRLF line endings: the header block in memory (fields and the blank
+ * line that ends them, if there was one), the body in memory or in a private temp file. Closing
+ * deletes the file.
+ */
+public final class SpooledMessage implements Closeable {
+  private final byte[] header;
+  private final byte[] bodyInMemory;
+  private final Path bodyFile;
+  private final long bodySize;
+
+  SpooledMessage(byte[] header, byte[] bodyInMemory, Path bodyFile, long bodySize) {
+    this.header = header;
+    this.bodyInMemory = bodyInMemory;
+    this.bodyFile = bodyFile;
+    this.bodySize = bodySize;
+  }
+
+  /** The header block exactly as it will be sent: fields, then the empty line if present. */
+  public byte[] header() {
+    return header.clone();
+  }
+
+  public long bodySize() {
+    return bodySize;
+  }
+
+  /** Total size in bytes, header and body, as it will be sent (before dot-stuffing). */
+  public long size() {
+    return header.length + bodySize;
+  }
+
+  /** The spool file, if the body was large enough to leave memory. */
+  public Optional<Path> bodyFile() {
+    return Optional.ofNullable(bodyFile);
+  }
+
+  public InputStream openBody() throws IOException {
+    return bodyFile != null
+        ? Files.newInputStream(bodyFile)
+        : new ByteArrayInputStream(bodyInMemory);
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (bodyFile != null) {
+      Files.deleteIfExists(bodyFile);
+    }
+  }
+}

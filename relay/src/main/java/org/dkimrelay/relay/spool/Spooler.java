@@ -1,0 +1,196 @@
+package org.dkimrelay.relay.spool;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * Receives a message once: normalises line endings, keeps the header block in memory, and stores
+ * the body in memory up to a threshold and in a private (0600) temp file above it, so a large
+ * message never sits whole on the heap. The body is also copied to a tap as it passes (the body
+ * hasher), so the message is read only once.
+ */
+public final class Spooler {
+  static final String FILE_PREFIX = "dkimrelay-";
+  static final String FILE_SUFFIX = ".spool";
+  private static final int CHUNK = 64 * 1024;
+
+  private final Path directory;
+  private final int memoryThreshold;
+  private final int maxHeaderBytes;
+  private final long maxMessageBytes;
+
+  public Spooler(Path directory, int memoryThreshold, int maxHeaderBytes, long maxMessageBytes) {
+    this.directory = directory;
+    this.memoryThreshold = memoryThreshold;
+    this.maxHeaderBytes = maxHeaderBytes;
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /**
+   * Reads {@code raw} to its end. A message over a limit is still read to the end (so an SMTP
+   * session stays in step) and then refused with a {@link SpoolException}; nothing of it is kept.
+   */
+  public SpooledMessage spool(InputStream raw, OutputStream bodyTap)
+      throws IOException, SpoolException {
+    Splitter splitter = new Splitter(bodyTap);
+    CrlfNormalizer normalizer = new CrlfNormalizer(splitter);
+    byte[] buffer = new byte[CHUNK];
+    try {
+      for (int read = raw.read(buffer); read >= 0; read = raw.read(buffer)) {
+        normalizer.write(buffer, 0, read);
+      }
+      normalizer.finish();
+      splitter.checkLimits();
+      return splitter.toMessage();
+    } catch (IOException | SpoolException | RuntimeException e) {
+      splitter.discard();
+      throw e;
+    }
+  }
+
+  /** Deletes spool files left by a process that died; call once at start-up. */
+  public int removeStaleFiles() throws IOException {
+    int removed = 0;
+    if (!Files.isDirectory(directory)) {
+      return 0;
+    }
+    try (DirectoryStream<Path> stale =
+        Files.newDirectoryStream(directory, FILE_PREFIX + "*" + FILE_SUFFIX)) {
+      for (Path file : stale) {
+        Files.deleteIfExists(file);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Splits normalised bytes at the first empty line into header block and body storage. */
+  private final class Splitter extends OutputStream {
+    private final OutputStream bodyTap;
+    private final ByteArrayOutputStream header = new ByteArrayOutputStream();
+    private ByteArrayOutputStream bodyMemory = new ByteArrayOutputStream();
+    private Path bodyFile;
+    private OutputStream bodyFileStream;
+    private boolean inBody;
+    private long total;
+    private long bodySize;
+    private boolean headerTooLarge;
+    private int lastFour; // the last four header bytes, to spot CRLF CRLF
+
+    Splitter(OutputStream bodyTap) {
+      this.bodyTap = bodyTap;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      total += length;
+      if (total > maxMessageBytes) {
+        dropStorage(); // keep counting, keep nothing
+        return;
+      }
+      int i = offset;
+      int end = offset + length;
+      while (!inBody && i < end) {
+        byte b = bytes[i++];
+        if (header.size() < maxHeaderBytes) {
+          header.write(b);
+        } else {
+          headerTooLarge = true;
+        }
+        lastFour = (lastFour << 8) | (b & 0xFF);
+        // RFC 5322 §2.1: the header ends at the first empty line (or the message starts with one).
+        boolean startsEmpty = header.size() == 2 && (lastFour & 0xFFFF) == 0x0D0A;
+        if (lastFour == 0x0D0A0D0A || startsEmpty) {
+          inBody = true;
+        }
+      }
+      if (i < end) {
+        writeBody(bytes, i, end - i);
+      }
+    }
+
+    private void writeBody(byte[] bytes, int offset, int length) throws IOException {
+      bodySize += length;
+      bodyTap.write(bytes, offset, length);
+      if (bodyFileStream == null && bodyMemory.size() + length > memoryThreshold) {
+        spillToFile();
+      }
+      if (bodyFileStream != null) {
+        bodyFileStream.write(bytes, offset, length);
+      } else {
+        bodyMemory.write(bytes, offset, length);
+      }
+    }
+
+    private void spillToFile() throws IOException {
+      Files.createDirectories(directory);
+      bodyFile =
+          Files.createTempFile(
+              directory,
+              FILE_PREFIX,
+              FILE_SUFFIX,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      bodyFileStream = new BufferedOutputStream(Files.newOutputStream(bodyFile), CHUNK);
+      bodyMemory.writeTo(bodyFileStream);
+      bodyMemory = null;
+    }
+
+    void checkLimits() throws SpoolException {
+      if (total > maxMessageBytes) {
+        throw new SpoolException(
+            SpoolException.Reason.MESSAGE_TOO_LARGE,
+            "message is " + total + " bytes, over the limit of " + maxMessageBytes);
+      }
+      if (headerTooLarge) {
+        throw new SpoolException(
+            SpoolException.Reason.HEADER_TOO_LARGE,
+            "header block is over the limit of " + maxHeaderBytes + " bytes");
+      }
+    }
+
+    SpooledMessage toMessage() throws IOException {
+      if (bodyFileStream != null) {
+        bodyFileStream.close();
+      }
+      byte[] memory = bodyMemory == null ? null : bodyMemory.toByteArray();
+      return new SpooledMessage(header.toByteArray(), memory, bodyFile, bodySize);
+    }
+
+    private void dropStorage() throws IOException {
+      header.reset();
+      bodyMemory = new ByteArrayOutputStream();
+      deleteFile();
+    }
+
+    void discard() {
+      try {
+        deleteFile();
+      } catch (IOException e) {
+        // removeStaleFiles() at the next start deletes what could not be deleted now
+      }
+    }
+
+    private void deleteFile() throws IOException {
+      if (bodyFileStream != null) {
+        bodyFileStream.close();
+        bodyFileStream = null;
+      }
+      if (bodyFile != null) {
+        Files.deleteIfExists(bodyFile);
+        bodyFile = null;
+      }
+    }
+  }
+}
