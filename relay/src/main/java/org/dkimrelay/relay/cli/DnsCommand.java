@@ -52,7 +52,7 @@ final class DnsCommand implements Callable<Integer> {
   @Option(names = "--zone", description = "Print a zone-file snippet instead of a table.")
   boolean zone;
 
-  @Mixin KeysOptions keys;
+  @Mixin ConfigOptions keys;
 
   DnsCommand(CliContext context) {
     this.context = context;

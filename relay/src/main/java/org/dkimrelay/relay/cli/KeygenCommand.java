@@ -66,7 +66,7 @@ final class KeygenCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the record as JSON, for automation.")
   boolean json;
 
-  @Mixin KeysOptions keys;
+  @Mixin ConfigOptions keys;
 
   KeygenCommand(CliContext context) {
     this.context = context;

@@ -60,7 +60,7 @@ final class KeysImportCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the record as JSON, for automation.")
   boolean json;
 
-  @Mixin KeysOptions keys;
+  @Mixin ConfigOptions keys;
 
   KeysImportCommand(CliContext context) {
     this.context = context;

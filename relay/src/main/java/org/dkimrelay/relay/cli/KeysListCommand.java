@@ -20,7 +20,7 @@ final class KeysListCommand implements Callable<Integer> {
   private final CliContext context;
 
   @Spec CommandSpec spec;
-  @Mixin KeysOptions keys;
+  @Mixin ConfigOptions keys;
 
   KeysListCommand(CliContext context) {
     this.context = context;

@@ -40,7 +40,7 @@ final class KeysShowCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the record as JSON, for automation.")
   boolean json;
 
-  @Mixin KeysOptions keys;
+  @Mixin ConfigOptions keys;
 
   KeysShowCommand(CliContext context) {
     this.context = context;

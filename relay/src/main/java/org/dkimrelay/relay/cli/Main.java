@@ -35,6 +35,8 @@ public final class Main implements Runnable {
     keys.addSubcommand(new KeysImportCommand(context));
     commandLine.addSubcommand(keys);
     commandLine.addSubcommand(new DnsCommand(context));
+    commandLine.addSubcommand(new SignCommand(context));
+    commandLine.addSubcommand(new VerifyCommand(context));
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setParameterExceptionHandler(usageError());

@@ -1,0 +1,49 @@
+package org.dkimrelay.relay.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.relay.config.ConfigException;
+import org.dkimrelay.relay.config.ConfigLoader;
+import org.dkimrelay.relay.config.RelayConfig;
+import picocli.CommandLine.Option;
+
+/** {@code --config FILE} and {@code --keys DIR}, shared by every command that uses keys. */
+final class ConfigOptions {
+  static final String DEFAULT_CONFIG = "conf/dkimrelay.toml";
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Configuration file (default: conf/dkimrelay.toml if present).")
+  Path config;
+
+  @Option(
+      names = "--keys",
+      paramLabel = "DIR",
+      description = "Keys directory (default: the config's signing.keys, conf/keys).")
+  Path keys;
+
+  private RelayConfig loaded;
+
+  /** The configuration: {@code --config}, else the default file if it exists, else defaults. */
+  RelayConfig config(CliContext context) {
+    if (loaded == null) {
+      Path file = config != null ? config : context.home().resolve(DEFAULT_CONFIG);
+      try {
+        loaded =
+            config != null || Files.exists(file)
+                ? ConfigLoader.load(file, context.home())
+                : RelayConfig.defaults().resolvedAgainst(context.home());
+      } catch (ConfigException e) {
+        throw new UserError(e.getMessage());
+      }
+    }
+    return loaded;
+  }
+
+  /** {@code --keys} as given, else the configuration's {@code signing.keys}. */
+  KeyDirectory directory(CliContext context) {
+    return new KeyDirectory(keys != null ? keys : config(context).signing().keysDirectory());
+  }
+}

@@ -1,0 +1,32 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import org.dkimrelay.relay.spool.SpoolException;
+import org.dkimrelay.relay.spool.SpooledMessage;
+import org.dkimrelay.relay.spool.Spooler;
+
+/** Reads the message on standard input once, as the relay reads a DATA phase. */
+final class MessageInput {
+  static final int MEMORY_THRESHOLD = 1024 * 1024;
+  static final int MAX_HEADER_BYTES = 4 * 1024 * 1024;
+
+  private MessageInput() {}
+
+  static SpooledMessage read(CliContext context, OutputStream bodyTap) {
+    Spooler spooler =
+        new Spooler(
+            Path.of(System.getProperty("java.io.tmpdir")),
+            MEMORY_THRESHOLD,
+            MAX_HEADER_BYTES,
+            Long.MAX_VALUE);
+    try {
+      return spooler.spool(context.stdin(), bodyTap);
+    } catch (SpoolException e) {
+      throw new UserError("cannot read the message: " + e.getMessage());
+    } catch (IOException e) {
+      throw new UserError("cannot read the message: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.dkimrelay.relay.config.ConfigException;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SigningSetup;
+import org.dkimrelay.relay.dkim.BodyHasher;
+import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.SigningDecision;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.spool.SpooledMessage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "sign",
+    description = {
+      "Sign the message on standard input with the keys of its From domain;",
+      "the signed message goes to standard output (CRLF line endings)."
+    },
+    mixinStandardHelpOptions = true)
+final class SignCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--explain",
+      description = "Print what would be signed with which keys, and why, instead of the message.")
+  boolean explain;
+
+  @Mixin ConfigOptions options;
+
+  SignCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    RelayConfig config = options.config(context);
+    SigningEngine engine;
+    try {
+      engine = SigningSetup.load(config.signing(), options.directory(context), context.clock());
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    BodyHasher bodyHasher = engine.newBodyHasher();
+    try (SpooledMessage message = MessageInput.read(context, bodyHasher)) {
+      if (explain) {
+        explain(engine, config, message);
+        return ExitCode.OK;
+      }
+      Outcome outcome = engine.process(message.header(), bodyHasher.finish());
+      if (outcome instanceof Outcome.Signed signed) {
+        write(signed.fields(), message);
+        return ExitCode.OK;
+      }
+      if (outcome instanceof Outcome.Unsigned unsigned) {
+        spec.commandLine().getErr().println("dkimrelay: warning: not signed: " + unsigned.reason());
+        write(List.of(), message);
+        return ExitCode.OK;
+      }
+      String reason =
+          outcome instanceof Outcome.Refused refused
+              ? refused.reason()
+              : ((Outcome.Failed) outcome).reason();
+      throw new UserError("not signed: " + reason);
+    }
+  }
+
+  private void write(List<DkimSigner.SignatureField> fields, SpooledMessage message)
+      throws IOException {
+    OutputStream out = new BufferedOutputStream(context.stdout(), 64 * 1024);
+    for (DkimSigner.SignatureField field : fields) {
+      out.write(field.bytes());
+    }
+    out.write(message.header());
+    try (InputStream body = message.openBody()) {
+      body.transferTo(out);
+    }
+    out.flush();
+  }
+
+  private void explain(SigningEngine engine, RelayConfig config, SpooledMessage message) {
+    PrintWriter out = spec.commandLine().getOut();
+    SigningEngine.Explanation explanation = engine.explain(message.header());
+    RelayConfig.Signing settings = config.signing();
+    if (explanation.decision() instanceof SigningDecision.Malformed malformed) {
+      out.println("Not signed: malformed: " + malformed.reason());
+      out.println("Policy signing.on-malformed = " + settings.onMalformed().word());
+    } else if (explanation.decision() instanceof SigningDecision.NoKey noKey) {
+      out.println("From domain: " + noKey.fromDomain());
+      out.println(
+          "Not signed: no key for "
+              + noKey.fromDomain()
+              + (settings.subdomains() ? " or a parent domain" : ""));
+      out.println("Policy signing.unknown-domain = " + settings.unknownDomain().word());
+    } else {
+      SigningDecision.Sign sign = (SigningDecision.Sign) explanation.decision();
+      SigningPolicy policy = engine.signer().policy();
+      boolean parent = !sign.signingDomain().equals(sign.fromDomain());
+      out.println("From domain: " + sign.fromDomain());
+      out.println(
+          "Signing domain (d=): "
+              + sign.signingDomain()
+              + (parent ? " (nearest parent with keys; signing.subdomains = true)" : ""));
+      out.println(
+          "Keys: "
+              + sign.keys().stream().map(SigningKey::toString).collect(Collectors.joining(", ")));
+      out.println("Signed headers (h=): " + String.join(":", explanation.signedHeaders()));
+      out.println(
+          "Oversigned (listed once more than present): "
+              + String.join(", ", policy.oversign().stream().sorted().toList()));
+      out.println("Canonicalization (c=): " + policy.canonicalization().tagValue());
+    }
+  }
+}

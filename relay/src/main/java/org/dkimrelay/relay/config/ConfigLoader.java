@@ -1,0 +1,113 @@
+package org.dkimrelay.relay.config;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/** Reads {@code dkimrelay.toml}: unknown keys and bad values stop start-up with file and line. */
+public final class ConfigLoader {
+  private static final ObjectMapper TOML =
+      TomlMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .defaultPropertyInclusion(
+              JsonInclude.Value.construct(
+                  JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+          .build();
+
+  private ConfigLoader() {}
+
+  /** Loads {@code file}; relative paths in it resolve against {@code home}. */
+  public static RelayConfig load(Path file, Path home) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+    return parse(text, file.toString()).resolvedAgainst(home);
+  }
+
+  /** Parses TOML text; {@code source} names it in errors. */
+  public static RelayConfig parse(String text, String source) throws ConfigException {
+    try {
+      RelayConfig config = TOML.readValue(text, RelayConfig.class);
+      return config != null ? config : RelayConfig.defaults();
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + describe(e, text));
+    }
+  }
+
+  /** TOML of the configuration with every default filled in. */
+  public static String render(RelayConfig config) {
+    try {
+      return TOML.writeValueAsString(config);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render the configuration", e);
+    }
+  }
+
+  private static String typeName(Class<?> type) {
+    if (type == Integer.class || type == int.class || type == Long.class) {
+      return "whole number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "boolean (true or false)";
+    }
+    return type.getSimpleName();
+  }
+
+  private static String describe(JsonProcessingException e, String text) {
+    String key = "";
+    if (e instanceof JsonMappingException mapping) {
+      key =
+          mapping.getPath().stream()
+              .map(JsonMappingException.Reference::getFieldName)
+              .filter(name -> name != null)
+              .collect(Collectors.joining("."));
+    }
+    JsonLocation location = e.getLocation();
+    int lineNumber =
+        location != null && location.getLineNr() > 0
+            ? location.getLineNr()
+            : TomlLines.lineOf(text, key);
+    String line = lineNumber > 0 ? ":" + lineNumber : "";
+    if (e instanceof InvalidFormatException invalid) {
+      return line
+          + ": "
+          + key
+          + ": '"
+          + invalid.getValue()
+          + "' is not a valid "
+          + typeName(invalid.getTargetType());
+    }
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      return line + ": unknown key '" + key + "'";
+    }
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String what =
+        root instanceof IllegalArgumentException || root instanceof ArithmeticException
+            ? root.getMessage()
+            : e.getOriginalMessage().replaceAll("\\s+", " ");
+    return line + ": " + (key.isEmpty() ? "" : key + ": ") + what;
+  }
+}

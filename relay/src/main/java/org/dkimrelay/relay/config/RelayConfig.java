@@ -1,0 +1,191 @@
+package org.dkimrelay.relay.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.dkimrelay.relay.dkim.Canonicalization;
+import org.dkimrelay.relay.dkim.SigningPolicy;
+
+/**
+ * The whole configuration (DESIGN.md), bound from TOML once at start-up into immutable, validated
+ * records. Every key is optional; an absent key takes the default shown by {@code run
+ * --print-config}.
+ */
+public record RelayConfig(
+    Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics) {
+
+  public RelayConfig {
+    listen = listen != null ? listen : new Listen(null, null, null, null);
+    upstream = upstream != null ? upstream : new Upstream(null, null, null, null);
+    signing = signing != null ? signing : Signing.defaults();
+    dns = dns != null ? dns : new Dns(null, null);
+    metrics = metrics != null ? metrics : new Metrics(null);
+  }
+
+  public static RelayConfig defaults() {
+    return new RelayConfig(null, null, null, null, null);
+  }
+
+  /** The same configuration with relative paths resolved against {@code home}. */
+  public RelayConfig resolvedAgainst(Path home) {
+    Signing s = signing;
+    Path keys = home.resolve(s.keys());
+    Signing resolved =
+        new Signing(
+            keys.toString(),
+            s.subdomains(),
+            s.headers(),
+            s.oversign(),
+            s.canonicalization(),
+            s.unknownDomain(),
+            s.onMalformed(),
+            s.requirePublished(),
+            s.expire());
+    return new RelayConfig(listen, upstream, resolved, dns, metrics);
+  }
+
+  /** {@code [listen]}: where the local MTA connects. */
+  public record Listen(
+      HostPort address, List<Cidr> allow, DataSize maxMessageSize, Integer maxSessions) {
+    public Listen {
+      address = address != null ? address : new HostPort("127.0.0.1", 10027);
+      allow =
+          allow != null
+              ? List.copyOf(allow)
+              : List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
+      maxMessageSize = maxMessageSize != null ? maxMessageSize : DataSize.parse("50MB");
+      maxSessions = maxSessions != null ? maxSessions : 64;
+      if (maxSessions < 1) {
+        throw new IllegalArgumentException("max-sessions must be at least 1");
+      }
+      if (maxMessageSize.bytes() < 1024) {
+        throw new IllegalArgumentException("max-message-size must be at least 1KB");
+      }
+    }
+  }
+
+  /** {@code [upstream]}: where signed mail goes. */
+  public record Upstream(
+      HostPort address, StartTls starttls, String username, String passwordFile) {
+    public Upstream {
+      address = address != null ? address : new HostPort("127.0.0.1", 10028);
+      starttls = starttls != null ? starttls : StartTls.OFF;
+      if ((username == null) != (passwordFile == null)) {
+        throw new IllegalArgumentException("username and password-file go together");
+      }
+    }
+  }
+
+  /** {@code upstream.starttls}. */
+  public enum StartTls {
+    OFF,
+    OPPORTUNISTIC,
+    REQUIRED;
+
+    @JsonCreator
+    static StartTls parse(String text) {
+      return Choice.parse(StartTls.class, text);
+    }
+
+    @JsonValue
+    public String word() {
+      return Choice.word(this);
+    }
+  }
+
+  /** {@code [signing]}. */
+  public record Signing(
+      String keys,
+      Boolean subdomains,
+      List<String> headers,
+      List<String> oversign,
+      String canonicalization,
+      UnknownDomain unknownDomain,
+      OnMalformed onMalformed,
+      Boolean requirePublished,
+      Interval expire) {
+
+    public Signing {
+      keys = keys != null ? keys : "conf/keys";
+      subdomains = subdomains != null ? subdomains : true;
+      headers = headers != null ? List.copyOf(headers) : SigningPolicy.DEFAULT_HEADERS;
+      oversign = oversign != null ? List.copyOf(oversign) : SigningPolicy.DEFAULT_OVERSIGN;
+      canonicalization = canonicalization != null ? canonicalization : "relaxed/relaxed";
+      unknownDomain = unknownDomain != null ? unknownDomain : UnknownDomain.PASS;
+      onMalformed = onMalformed != null ? onMalformed : OnMalformed.REJECT;
+      requirePublished = requirePublished != null ? requirePublished : false;
+      policy(headers, oversign, canonicalization, expire); // validates now, with the file's line
+    }
+
+    static Signing defaults() {
+      return new Signing(null, null, null, null, null, null, null, null, null);
+    }
+
+    public Path keysDirectory() {
+      return Path.of(keys);
+    }
+
+    /** The signing policy these settings describe. */
+    public SigningPolicy policy() {
+      return policy(headers, oversign, canonicalization, expire);
+    }
+
+    private static SigningPolicy policy(
+        List<String> headers, List<String> oversign, String canonicalization, Interval expire) {
+      return new SigningPolicy(
+          headers,
+          Set.copyOf(oversign),
+          Canonicalization.Pair.parse(canonicalization),
+          Optional.ofNullable(expire).map(Interval::duration));
+    }
+  }
+
+  /** {@code signing.unknown-domain}: mail whose From domain has no key. */
+  public enum UnknownDomain {
+    PASS,
+    REJECT;
+
+    @JsonCreator
+    static UnknownDomain parse(String text) {
+      return Choice.parse(UnknownDomain.class, text);
+    }
+
+    @JsonValue
+    public String word() {
+      return Choice.word(this);
+    }
+  }
+
+  /** {@code signing.on-malformed}: mail whose header block cannot be signed safely. */
+  public enum OnMalformed {
+    REJECT,
+    PASS;
+
+    @JsonCreator
+    static OnMalformed parse(String text) {
+      return Choice.parse(OnMalformed.class, text);
+    }
+
+    @JsonValue
+    public String word() {
+      return Choice.word(this);
+    }
+  }
+
+  /** {@code [dns]}. */
+  public record Dns(String resolver, Interval recheck) {
+    public Dns {
+      resolver = resolver != null ? resolver : "system";
+      recheck = recheck != null ? recheck : Interval.parse("10m");
+      if (!resolver.equals("system")) {
+        HostPort.parse(resolver, 53);
+      }
+    }
+  }
+
+  /** {@code [metrics]}: off unless an address is set. */
+  public record Metrics(HostPort address) {}
+}

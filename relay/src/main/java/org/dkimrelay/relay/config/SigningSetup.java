@@ -1,0 +1,40 @@
+package org.dkimrelay.relay.config;
+
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.dkim.SigningTable;
+
+/** Builds the signing engine from the configuration and the keys directory, once, at start-up. */
+public final class SigningSetup {
+  private SigningSetup() {}
+
+  /**
+   * Loads every key of {@code keys}. A key that cannot be used (unsafe permissions, damaged file)
+   * stops start-up: signing with some keys and silently not with others is worse.
+   */
+  public static SigningEngine load(RelayConfig.Signing settings, KeyDirectory keys, Clock clock)
+      throws ConfigException {
+    List<SigningKey> signingKeys = new ArrayList<>();
+    for (KeyDirectory.Entry entry : keys.list()) {
+      try {
+        signingKeys.add(new SigningKey(keys.load(entry.domain(), entry.selector())));
+      } catch (KeyToolException e) {
+        throw new ConfigException(e.getMessage());
+      } catch (GeneralSecurityException e) {
+        throw new ConfigException(entry.keyFile() + ": the key cannot sign: " + e.getMessage());
+      }
+    }
+    return new SigningEngine(
+        new SigningTable(signingKeys, settings.subdomains()),
+        new DkimSigner(settings.policy(), clock),
+        settings.unknownDomain() == RelayConfig.UnknownDomain.REJECT,
+        settings.onMalformed() == RelayConfig.OnMalformed.REJECT);
+  }
+}

@@ -1,0 +1,117 @@
+package org.dkimrelay.relay.dkim;
+
+import java.security.GeneralSecurityException;
+import java.util.List;
+
+/**
+ * Decides and signs one message: the signing table picks the keys, the policies say what happens to
+ * mail that has no key or cannot be signed, the signer makes the fields. Pure: the caller spools
+ * the message and feeds the body to {@link #newBodyHasher()} on the way.
+ */
+public final class SigningEngine {
+  private final SigningTable table;
+  private final DkimSigner signer;
+  private final boolean rejectUnknownDomain;
+  private final boolean rejectMalformed;
+
+  public SigningEngine(
+      SigningTable table, DkimSigner signer, boolean rejectUnknownDomain, boolean rejectMalformed) {
+    this.table = table;
+    this.signer = signer;
+    this.rejectUnknownDomain = rejectUnknownDomain;
+    this.rejectMalformed = rejectMalformed;
+  }
+
+  /** What to do with the message. */
+  public sealed interface Outcome {
+    /** Send these fields before the message. */
+    record Signed(SigningDecision.Sign decision, List<DkimSigner.SignatureField> fields)
+        implements Outcome {
+      public Signed {
+        fields = List.copyOf(fields);
+      }
+    }
+
+    /** Send the message as it is; policy allows it, for {@code reason}. */
+    record Unsigned(String reason) implements Outcome {}
+
+    /** Refuse the message for good (5xx): policy says so. */
+    record Refused(Why why, String reason) implements Outcome {}
+
+    /** Signing was due but could not be done: refuse for now (4xx), never send it unsigned. */
+    record Failed(String reason) implements Outcome {}
+
+    /** Why a message was refused. */
+    enum Why {
+      MALFORMED,
+      UNKNOWN_DOMAIN
+    }
+  }
+
+  public BodyHasher newBodyHasher() {
+    return signer.newBodyHasher();
+  }
+
+  public DkimSigner signer() {
+    return signer;
+  }
+
+  public SigningTable table() {
+    return table;
+  }
+
+  /** The decision for a message and, when it is signed, the {@code h=} list it would get. */
+  public record Explanation(SigningDecision decision, List<String> signedHeaders) {
+    public Explanation {
+      signedHeaders = List.copyOf(signedHeaders);
+    }
+  }
+
+  /** Decides without signing, for {@code sign --explain}. */
+  public Explanation explain(byte[] headerBlock) {
+    try {
+      HeaderBlock headers = HeaderBlock.parse(headerBlock);
+      SigningDecision decision = table.decide(headers);
+      List<String> signed =
+          decision instanceof SigningDecision.Sign
+              ? signer.policy().signedHeaderNames(headers)
+              : List.of();
+      return new Explanation(decision, signed);
+    } catch (MalformedMessageException e) {
+      return new Explanation(new SigningDecision.Malformed(e.getMessage()), List.of());
+    }
+  }
+
+  /** Decides and signs a message whose header block is {@code headerBlock}. */
+  public Outcome process(byte[] headerBlock, String bodyHash) {
+    HeaderBlock headers;
+    try {
+      headers = HeaderBlock.parse(headerBlock);
+    } catch (MalformedMessageException e) {
+      return malformed(e.getMessage());
+    }
+    SigningDecision decision = table.decide(headers);
+    if (decision instanceof SigningDecision.Malformed malformed) {
+      return malformed(malformed.reason());
+    }
+    if (decision instanceof SigningDecision.NoKey noKey) {
+      String reason = "no key for From domain " + noKey.fromDomain();
+      return rejectUnknownDomain
+          ? new Outcome.Refused(Outcome.Why.UNKNOWN_DOMAIN, reason)
+          : new Outcome.Unsigned(reason);
+    }
+    SigningDecision.Sign sign = (SigningDecision.Sign) decision;
+    try {
+      return new Outcome.Signed(
+          sign, signer.sign(headers, bodyHash, sign.signingDomain(), sign.keys()));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return new Outcome.Failed("signing with " + sign.keys() + " failed: " + e);
+    }
+  }
+
+  private Outcome malformed(String reason) {
+    return rejectMalformed
+        ? new Outcome.Refused(Outcome.Why.MALFORMED, reason)
+        : new Outcome.Unsigned("malformed, passed by policy: " + reason);
+  }
+}
