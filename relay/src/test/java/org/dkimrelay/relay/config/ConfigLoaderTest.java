@@ -1,0 +1,78 @@
+package org.dkimrelay.relay.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+  @Test
+  void emptyFileGivesDesignDefaults() throws Exception {
+    RelayConfig config = ConfigLoader.parse("", "test.toml");
+    assertThat(config.listen().address()).hasToString("127.0.0.1:10027");
+    assertThat(config.listen().maxMessageSize().bytes()).isEqualTo(50L * 1024 * 1024);
+    assertThat(config.listen().maxSessions()).isEqualTo(64);
+    assertThat(config.upstream().address()).hasToString("127.0.0.1:10028");
+    assertThat(config.upstream().starttls()).isEqualTo(RelayConfig.StartTls.OFF);
+    assertThat(config.signing().keys()).isEqualTo("conf/keys");
+    assertThat(config.signing().policy().canonicalization().tagValue())
+        .isEqualTo("relaxed/relaxed");
+    assertThat(config.signing().unknownDomain()).isEqualTo(RelayConfig.UnknownDomain.PASS);
+    assertThat(config.signing().onMalformed()).isEqualTo(RelayConfig.OnMalformed.REJECT);
+    assertThat(config.dns().recheck().duration().toMinutes()).isEqualTo(10);
+  }
+
+  @Test
+  void theShippedConfigIsTheDefaults() throws Exception {
+    Path shipped = Path.of("..", "conf", "dkimrelay.toml");
+    assertThat(
+            ConfigLoader.render(ConfigLoader.parse(Files.readString(shipped), shipped.toString())))
+        .isEqualTo(ConfigLoader.render(RelayConfig.defaults()));
+  }
+
+  @Test
+  void relativeKeysResolveAgainstHome(@TempDir Path home) throws Exception {
+    Path file = Files.writeString(home.resolve("c.toml"), "[signing]\nkeys = \"k\"\n");
+    assertThat(ConfigLoader.load(file, home).signing().keysDirectory())
+        .isEqualTo(home.resolve("k"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "unknown key      | '\n[listen]\nbogus = 1'                   | test.toml:3: unknown key 'listen.bogus'",
+        "not a number     | '[listen]\nmax-sessions = \"many\"'       | test.toml:2: listen.max-sessions: 'many' is not a valid whole number",
+        "bad size         | '[listen]\nmax-message-size = \"9XB\"'    | test.toml:2: listen.max-message-size: '9XB' is not a size",
+        "no port          | '[upstream]\naddress = \"smtp.example\"' | test.toml:2: upstream.address: 'smtp.example' needs a port",
+        "bad choice       | '[upstream]\nstarttls = \"maybe\"'        | 'maybe' is not one of off | opportunistic | required",
+        "headers no From  | '[signing]\nheaders = [\"To\"]'          | test.toml:1: signing: headers must include From",
+        "bad cidr         | '[listen]\nallow = [\"10.0.0.0/40\"]'    | test.toml:2: listen.allow: '10.0.0.0/40'",
+        "TOML syntax      | '[listen'                                 | test.toml:1:",
+        "bad canon        | '[signing]\ncanonicalization = \"loose\"' | canonicalization 'loose' is not one of",
+        "auth half given  | '[upstream]\nusername = \"u\"'            | username and password-file go together",
+      })
+  void badConfigNamesFileLineAndProblem(String label, String toml, String message) {
+    assertThatThrownBy(() -> ConfigLoader.parse(toml.replace("\\n", "\n"), "test.toml"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(message);
+  }
+
+  @Test
+  void allowlistMatchesByPrefix() throws Exception {
+    Cidr loopback = Cidr.parse("127.0.0.0/8");
+    assertThat(loopback.contains(InetAddress.getByName("127.0.0.2"))).isTrue();
+    assertThat(loopback.contains(InetAddress.getByName("128.0.0.1"))).isFalse();
+    assertThat(loopback.contains(InetAddress.getByName("::1"))).isFalse();
+    assertThat(Cidr.parse("192.0.2.128/25").contains(InetAddress.getByName("192.0.2.127")))
+        .isFalse();
+    assertThat(Cidr.parse("::1/128").contains(InetAddress.getByName("::1"))).isTrue();
+  }
+}

@@ -1,0 +1,124 @@
+package org.dkimrelay.relay.spool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.SequenceInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpoolerTest {
+  @TempDir Path dir;
+
+  private Spooler spooler(int threshold, long max) {
+    return new Spooler(dir, threshold, 1024, max);
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static String bodyOf(SpooledMessage message) throws IOException {
+    try (InputStream body = message.openBody()) {
+      return new String(body.readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void bareLfAndBareCrBecomeCrlfWhereverTheInputIsSplit() throws Exception {
+    String raw = "A: 1\nB: 2\r\n\r\nline\rnext\n\nend\r";
+    String expectedHeader = "A: 1\r\nB: 2\r\n\r\n";
+    String expectedBody = "line\r\nnext\r\n\r\nend\r\n";
+    byte[] bytes = ascii(raw);
+    for (int split = 0; split <= bytes.length; split++) {
+      InputStream in =
+          new SequenceInputStream(
+              Collections.enumeration(
+                  List.of(
+                      new ByteArrayInputStream(bytes, 0, split),
+                      new ByteArrayInputStream(bytes, split, bytes.length - split))));
+      ByteArrayOutputStream tap = new ByteArrayOutputStream();
+      try (SpooledMessage message = spooler(1 << 20, Long.MAX_VALUE).spool(in, tap)) {
+        assertThat(new String(message.header(), StandardCharsets.ISO_8859_1))
+            .as("split %d", split)
+            .isEqualTo(expectedHeader);
+        assertThat(bodyOf(message)).isEqualTo(expectedBody);
+        assertThat(tap.toString(StandardCharsets.ISO_8859_1)).isEqualTo(expectedBody);
+        assertThat(message.size()).isEqualTo(expectedHeader.length() + expectedBody.length());
+      }
+    }
+  }
+
+  @Test
+  void messageWithoutEmptyLineIsAllHeader() throws Exception {
+    try (SpooledMessage message =
+        spooler(100, Long.MAX_VALUE)
+            .spool(
+                new ByteArrayInputStream(ascii("A: 1\r\nB: 2")), OutputStream.nullOutputStream())) {
+      assertThat(new String(message.header(), StandardCharsets.ISO_8859_1))
+          .isEqualTo("A: 1\r\nB: 2");
+      assertThat(message.bodySize()).isZero();
+    }
+  }
+
+  @Test
+  void largeBodyGoesToAPrivateFileThatIsDeletedOnClose() throws Exception {
+    String body = "x".repeat(5000) + "\r\n";
+    SpooledMessage message =
+        spooler(1000, Long.MAX_VALUE)
+            .spool(
+                new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + body)),
+                OutputStream.nullOutputStream());
+    Path file = message.bodyFile().orElseThrow();
+    assertThat(file.getParent()).isEqualTo(dir);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
+    assertThat(bodyOf(message)).isEqualTo(body);
+    message.close();
+    assertThat(file).doesNotExist();
+  }
+
+  @Test
+  void anOversizedMessageIsReadToTheEndThenRefusedAndNothingIsLeft() throws Exception {
+    ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "y".repeat(10_000)));
+    assertThatThrownBy(() -> spooler(100, 4096).spool(in, OutputStream.nullOutputStream()))
+        .isInstanceOf(SpoolException.class)
+        .extracting(e -> ((SpoolException) e).reason())
+        .isEqualTo(SpoolException.Reason.MESSAGE_TOO_LARGE);
+    assertThat(in.available()).isZero();
+    try (var files = Files.list(dir)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void anOversizedHeaderIsRefused() {
+    String header = "X: " + "h".repeat(2000) + "\r\n\r\nbody";
+    assertThatThrownBy(
+            () ->
+                spooler(100, Long.MAX_VALUE)
+                    .spool(
+                        new ByteArrayInputStream(ascii(header)), OutputStream.nullOutputStream()))
+        .isInstanceOf(SpoolException.class)
+        .hasMessageContaining("header block");
+  }
+
+  @Test
+  void staleSpoolFilesAreRemovedAndOthersLeftAlone() throws Exception {
+    Files.writeString(dir.resolve("dkimrelay-123.spool"), "old");
+    Files.writeString(dir.resolve("keep.txt"), "mine");
+    assertThat(spooler(10, 10).removeStaleFiles()).isEqualTo(1);
+    assertThat(dir.resolve("keep.txt")).exists();
+  }
+}
