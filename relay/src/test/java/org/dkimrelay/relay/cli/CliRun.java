@@ -22,10 +22,15 @@ record CliRun(int exit, String out, String err, byte[] bytes) {
   }
 
   static CliRun withInput(Path home, byte[] stdin, String... args) {
+    return at(NOW, home, stdin, args);
+  }
+
+  /** Runs with the clock at {@code now}. */
+  static CliRun at(Instant now, Path home, byte[] stdin, String... args) {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     CliContext context =
         new CliContext(
-            Clock.fixed(NOW, ZoneOffset.UTC),
+            Clock.fixed(now, ZoneOffset.UTC),
             new SecureRandom(),
             home,
             new ByteArrayInputStream(stdin),
