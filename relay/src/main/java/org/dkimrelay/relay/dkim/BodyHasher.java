@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Base64;
+import java.util.EnumMap;
+import java.util.Map;
 import org.apache.james.jdkim.api.SignatureRecord;
 import org.apache.james.jdkim.exceptions.PermFailException;
 import org.apache.james.jdkim.impl.BodyHasherImpl;
@@ -21,6 +23,14 @@ import org.apache.james.jdkim.tagvalue.SignatureRecordImpl;
 public final class BodyHasher extends OutputStream {
   private static final String EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
+  // jDKIM takes its settings from a signature template; only a=, c= and l= matter here. Parsed
+  // once: jDKIM only reads them.
+  private static final Map<Canonicalization, SignatureRecord> TEMPLATES =
+      new EnumMap<>(
+          Map.of(
+              Canonicalization.SIMPLE, template(Canonicalization.SIMPLE),
+              Canonicalization.RELAXED, template(Canonicalization.RELAXED)));
+
   private final Canonicalization canonicalization;
   private final BodyHasherImpl jdkim;
   private final OutputStream canonicalizer;
@@ -29,14 +39,8 @@ public final class BodyHasher extends OutputStream {
 
   public BodyHasher(Canonicalization canonicalization) {
     this.canonicalization = canonicalization;
-    // jDKIM takes its settings from a signature template; only a=, c= and l= matter here.
-    SignatureRecord template =
-        new SignatureRecordImpl(
-            "v=1; a=rsa-sha256; c=simple/"
-                + canonicalization.tagValue()
-                + "; d=body.invalid; s=body; h=from; bh=; b=;");
     try {
-      this.jdkim = new BodyHasherImpl(template);
+      this.jdkim = new BodyHasherImpl(TEMPLATES.get(canonicalization));
     } catch (PermFailException e) {
       throw new IllegalStateException("jDKIM refused the body hash template", e);
     }
@@ -57,6 +61,13 @@ public final class BodyHasher extends OutputStream {
       }
     }
     canonicalizer.write(bytes, offset, length);
+  }
+
+  private static SignatureRecord template(Canonicalization body) {
+    return new SignatureRecordImpl(
+        "v=1; a=rsa-sha256; c=simple/"
+            + body.tagValue()
+            + "; d=body.invalid; s=body; h=from; bh=; b=;");
   }
 
   /** Ends the body and returns its hash, base64 as in {@code bh=}. */

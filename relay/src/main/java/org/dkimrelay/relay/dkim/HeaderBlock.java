@@ -4,7 +4,10 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The header fields of a message, parsed from its exact bytes (CRLF line endings). Our own parser:
@@ -13,9 +16,15 @@ import java.util.List;
  */
 public final class HeaderBlock {
   private final List<HeaderField> fields;
+  private final Map<String, List<HeaderField>> byLowerName;
 
   private HeaderBlock(List<HeaderField> fields) {
     this.fields = List.copyOf(fields);
+    Map<String, List<HeaderField>> index = new HashMap<>();
+    for (HeaderField field : fields) {
+      index.computeIfAbsent(field.lowerName(), name -> new ArrayList<>()).add(field);
+    }
+    this.byLowerName = index;
   }
 
   /**
@@ -66,11 +75,11 @@ public final class HeaderBlock {
 
   /** Every field with this name, top to bottom. */
   public List<HeaderField> all(String name) {
-    return fields.stream().filter(field -> field.is(name)).toList();
+    return List.copyOf(byLowerName.getOrDefault(name.toLowerCase(Locale.ROOT), List.of()));
   }
 
   public int count(String name) {
-    return (int) fields.stream().filter(field -> field.is(name)).count();
+    return byLowerName.getOrDefault(name.toLowerCase(Locale.ROOT), List.of()).size();
   }
 
   /** Where the line starting at {@code start} ends: the index of its CR, or the block's end. */

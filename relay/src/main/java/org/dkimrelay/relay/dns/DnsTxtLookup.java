@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.dns;
 
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,8 +65,14 @@ public final class DnsTxtLookup implements KeyRecordSource {
       case Lookup.SUCCESSFUL:
         List<String> values = new ArrayList<>();
         for (Record record : records) {
-          values.add(String.join("", ((TXTRecord) record).getStrings()));
+          // getStrings() gives the zone-file text form (quoted); the raw bytes are the value
+          StringBuilder value = new StringBuilder();
+          for (byte[] string : ((TXTRecord) record).getStringsAsByteArrays()) {
+            value.append(new String(string, StandardCharsets.UTF_8));
+          }
+          values.add(value.toString());
         }
+
         return values;
       case Lookup.HOST_NOT_FOUND:
       case Lookup.TYPE_NOT_FOUND:

@@ -1,0 +1,121 @@
+package org.dkimrelay.relay.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real DNS server for tests: dnsmasq (Debian dnsmasq-base) on 127.0.0.1 and a free port,
+ * answering only the records given, forwarding nothing. Stopped by PID when closed.
+ */
+public final class Dnsmasq implements AutoCloseable {
+  private final Process process;
+  private final int port;
+
+  private Dnsmasq(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  /**
+   * Starts a server with TXT records: name → character-strings (each at most 255 bytes, as a zone
+   * file would give them). It answers NXDOMAIN for other names under {@code zones} and REFUSED for
+   * names elsewhere.
+   */
+  public static Dnsmasq withTxt(Map<String, List<String>> txt, List<String> zones, Path workDir) {
+
+    int port = freeUdpPort();
+    // Records go in a config file: dnsmasq reads quoted strings there, not on its command line.
+    StringBuilder config = new StringBuilder();
+    txt.forEach(
+        (name, strings) -> {
+          config.append("txt-record=").append(name);
+          for (String string : strings) {
+            config.append(",\"").append(string).append('"');
+          }
+          config.append('\n');
+        });
+    zones.forEach(zone -> config.append("local=/").append(zone).append("/\n"));
+
+    List<String> command =
+        List.of(
+            "/usr/sbin/dnsmasq",
+            "--keep-in-foreground",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--conf-file=" + workDir.resolve("dnsmasq.conf"),
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--port=" + port,
+            "--log-facility=-",
+            "--pid-file=" + workDir.resolve("dnsmasq.pid"));
+    try {
+      Files.createDirectories(workDir);
+      Files.writeString(workDir.resolve("dnsmasq.conf"), config);
+      Process process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(workDir.resolve("dnsmasq.log").toFile())
+              .start();
+      Dnsmasq server = new Dnsmasq(process, port);
+      server.awaitReady(workDir);
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot start dnsmasq: is dnsmasq-base installed? (scripts/test installs it)", e);
+    }
+  }
+
+  /** {@code 127.0.0.1:PORT}, for {@code --resolver}. */
+  public String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  private void awaitReady(Path workDir) throws IOException {
+    // dnsmasq also listens on TCP; a successful connect means it is serving.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "dnsmasq exited: " + Files.readString(workDir.resolve("dnsmasq.log")));
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+        return;
+      } catch (IOException notYet) {
+        Thread.onSpinWait();
+      }
+    }
+    close();
+    throw new IllegalStateException("dnsmasq did not start listening within 10 s");
+  }
+
+  private static int freeUdpPort() {
+    try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
