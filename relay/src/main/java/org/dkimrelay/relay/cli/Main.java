@@ -37,6 +37,8 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new DnsCommand(context));
     commandLine.addSubcommand(new SignCommand(context));
     commandLine.addSubcommand(new VerifyCommand(context));
+    commandLine.addSubcommand(new RunCommand(context));
+
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setParameterExceptionHandler(usageError());

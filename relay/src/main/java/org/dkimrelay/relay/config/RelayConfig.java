@@ -18,8 +18,10 @@ public record RelayConfig(
     Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics) {
 
   public RelayConfig {
-    listen = listen != null ? listen : new Listen(null, null, null, null);
-    upstream = upstream != null ? upstream : new Upstream(null, null, null, null);
+    listen = listen != null ? listen : new Listen(null, null, null, null, null, null);
+    upstream =
+        upstream != null ? upstream : new Upstream(null, null, null, null, null, null, null, null);
+
     signing = signing != null ? signing : Signing.defaults();
     dns = dns != null ? dns : new Dns(null, null);
     metrics = metrics != null ? metrics : new Metrics(null);
@@ -32,10 +34,9 @@ public record RelayConfig(
   /** The same configuration with relative paths resolved against {@code home}. */
   public RelayConfig resolvedAgainst(Path home) {
     Signing s = signing;
-    Path keys = home.resolve(s.keys());
-    Signing resolved =
+    Signing signingResolved =
         new Signing(
-            keys.toString(),
+            resolve(home, s.keys()),
             s.subdomains(),
             s.headers(),
             s.oversign(),
@@ -44,13 +45,35 @@ public record RelayConfig(
             s.onMalformed(),
             s.requirePublished(),
             s.expire());
-    return new RelayConfig(listen, upstream, resolved, dns, metrics);
+    Upstream u = upstream;
+    Upstream upstreamResolved =
+        new Upstream(
+            u.address(),
+            u.starttls(),
+            u.username(),
+            resolve(home, u.passwordFile()),
+            resolve(home, u.caFile()),
+            u.connectTimeout(),
+            u.timeout(),
+            u.dataTimeout());
+    return new RelayConfig(listen, upstreamResolved, signingResolved, dns, metrics);
+  }
+
+  private static String resolve(Path home, String path) {
+    return path == null ? null : home.resolve(path).toString();
   }
 
   /** {@code [listen]}: where the local MTA connects. */
   public record Listen(
-      HostPort address, List<Cidr> allow, DataSize maxMessageSize, Integer maxSessions) {
+      HostPort address,
+      List<Cidr> allow,
+      DataSize maxMessageSize,
+      Integer maxSessions,
+      String hostname,
+      Interval timeout) {
     public Listen {
+      hostname = hostname != null ? hostname : "localhost";
+      timeout = timeout != null ? timeout : Interval.parse("5m");
       address = address != null ? address : new HostPort("127.0.0.1", 10027);
       allow =
           allow != null
@@ -69,8 +92,20 @@ public record RelayConfig(
 
   /** {@code [upstream]}: where signed mail goes. */
   public record Upstream(
-      HostPort address, StartTls starttls, String username, String passwordFile) {
+      HostPort address,
+      StartTls starttls,
+      String username,
+      String passwordFile,
+      String caFile,
+      Interval connectTimeout,
+      Interval timeout,
+      Interval dataTimeout) {
     public Upstream {
+      // RFC 5321 §4.5.3.2: 5 minutes for each reply, 10 for the reply after the final dot
+      connectTimeout = connectTimeout != null ? connectTimeout : Interval.parse("30s");
+      timeout = timeout != null ? timeout : Interval.parse("5m");
+      dataTimeout = dataTimeout != null ? dataTimeout : Interval.parse("10m");
+
       address = address != null ? address : new HostPort("127.0.0.1", 10028);
       starttls = starttls != null ? starttls : StartTls.OFF;
       if ((username == null) != (passwordFile == null)) {

@@ -18,12 +18,20 @@ public final class SpooledMessage implements Closeable {
   private final byte[] bodyInMemory;
   private final Path bodyFile;
   private final long bodySize;
+  private final boolean eightBit;
 
-  SpooledMessage(byte[] header, byte[] bodyInMemory, Path bodyFile, long bodySize) {
+  SpooledMessage(
+      byte[] header, byte[] bodyInMemory, Path bodyFile, long bodySize, boolean eightBit) {
     this.header = header;
     this.bodyInMemory = bodyInMemory;
     this.bodyFile = bodyFile;
     this.bodySize = bodySize;
+    this.eightBit = eightBit;
+  }
+
+  /** True when any byte, header or body, is over 127: the message needs 8BITMIME upstream. */
+  public boolean eightBit() {
+    return eightBit;
   }
 
   /** The header block exactly as it will be sent: fields, then the empty line if present. */

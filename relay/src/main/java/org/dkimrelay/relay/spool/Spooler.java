@@ -82,6 +82,8 @@ public final class Spooler {
     private long total;
     private long bodySize;
     private boolean headerTooLarge;
+    private boolean eightBit;
+
     private int lastFour; // the last four header bytes, to spot CRLF CRLF
 
     Splitter(OutputStream bodyTap) {
@@ -102,6 +104,10 @@ public final class Spooler {
       }
       int i = offset;
       int end = offset + length;
+      for (int j = offset; j < end && !eightBit; j++) {
+        eightBit = bytes[j] < 0; // a byte over 127
+      }
+
       while (!inBody && i < end) {
         byte b = bytes[i++];
         if (header.size() < maxHeaderBytes) {
@@ -165,7 +171,7 @@ public final class Spooler {
         bodyFileStream.close();
       }
       byte[] memory = bodyMemory == null ? null : bodyMemory.toByteArray();
-      return new SpooledMessage(header.toByteArray(), memory, bodyFile, bodySize);
+      return new SpooledMessage(header.toByteArray(), memory, bodyFile, bodySize, eightBit);
     }
 
     private void dropStorage() throws IOException {

@@ -1,0 +1,220 @@
+package org.dkimrelay.relay.cli;
+
+import ch.qos.logback.classic.Level;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.time.YearMonth;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import javax.net.ssl.SSLContext;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.MailDnsPlan;
+import org.dkimrelay.keys.RsaKeySize;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.ConfigException;
+import org.dkimrelay.relay.config.ConfigLoader;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SigningSetup;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.smtp.RelayServer;
+import org.dkimrelay.relay.spool.Spooler;
+import org.dkimrelay.relay.upstream.TlsContexts;
+import org.dkimrelay.relay.upstream.UpstreamSettings;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "run",
+    description = {
+      "Start the relay: receive mail over SMTP, sign it, forward it upstream.",
+      "Prints, for each key it signs with, the TXT record that must be published."
+    },
+    mixinStandardHelpOptions = true)
+final class RunCommand implements Callable<Integer> {
+  static final int SPOOL_MEMORY_THRESHOLD = 1024 * 1024;
+  static final int MAX_HEADER_BYTES = 4 * 1024 * 1024;
+  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
+  private final CliContext context;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--domain",
+      paramLabel = "D",
+      description = "Create D's first key (RSA 2048) if it has none, then start.")
+  String domain;
+
+  @Option(names = "--print-config", description = "Print the effective configuration and exit.")
+  boolean printConfig;
+
+  @Option(names = "--check-config", description = "Validate the configuration and keys, then exit.")
+  boolean checkConfig;
+
+  @Mixin ConfigOptions options;
+
+  RunCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    RelayConfig config = options.config(context);
+    PrintWriter out = spec.commandLine().getOut();
+    if (printConfig) {
+      out.print(ConfigLoader.render(config));
+      return ExitCode.OK;
+    }
+    KeyDirectory keys = options.directory(context);
+    if (domain != null) {
+      createFirstKey(keys, SigningDomain.parse(domain), out);
+    }
+    if (keys.list().isEmpty()) {
+      throw new UserError(
+          "no keys in "
+              + keys.root()
+              + ": create one with 'dkimrelay keygen DOMAIN', or start with 'run --domain DOMAIN'");
+    }
+    SigningEngine engine;
+    try {
+      engine = SigningSetup.load(config.signing(), keys, context.clock());
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
+    UpstreamSettings upstream = upstreamSettings(config);
+    if (checkConfig) {
+      out.println("configuration and " + engine.table().keys().size() + " key(s) are valid");
+      return ExitCode.OK;
+    }
+    RelayServer server = new RelayServer(listen(config), engine, spooler(config), upstream);
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(Level.INFO);
+    try {
+      server.start();
+    } catch (RuntimeException e) {
+      throw new UserError("cannot listen on " + config.listen().address() + ": " + rootMessage(e));
+    }
+    printRecords(engine, out);
+    out.printf(
+        "dkimrelay listening on %s:%d, signing for %d key(s), upstream %s%n",
+        config.listen().address().host(),
+        server.port(),
+        engine.table().keys().size(),
+        config.upstream().address());
+    out.flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.stop(SHUTDOWN_GRACE);
+                  stopped.countDown();
+                },
+                "dkimrelay-shutdown"));
+    stopped.await();
+    return ExitCode.OK;
+  }
+
+  private void createFirstKey(KeyDirectory keys, SigningDomain signingDomain, PrintWriter out) {
+    boolean hasKey = keys.list().stream().anyMatch(entry -> entry.domain().equals(signingDomain));
+    if (hasKey) {
+      return;
+    }
+    Selector selector = Selector.dated(YearMonth.now(context.clock()), KeyAlgorithm.RSA);
+    DkimKey key =
+        new DkimKeyGenerator(context.random())
+            .generate(signingDomain, selector, KeyAlgorithm.RSA, RsaKeySize.DEFAULT_BITS);
+    Path file = keys.store(key, key.txtRecord(MailDnsPlan.DEFAULT_TTL));
+    out.println(
+        "Created " + key.describe() + " key " + selector + " for " + signingDomain + ": " + file);
+  }
+
+  private static void printRecords(SigningEngine engine, PrintWriter out) {
+    out.println("Publish these TXT records (or check them with 'dkimrelay verify' after sending):");
+    for (SigningKey key : engine.table().keys()) {
+      out.println("  " + key.key().txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
+    }
+  }
+
+  static RelayServer.Listen listen(RelayConfig config) {
+    RelayConfig.Listen listen = config.listen();
+    return new RelayServer.Listen(
+        listen.address().host(),
+        listen.address().port(),
+        listen.allow(),
+        listen.maxSessions(),
+        listen.maxMessageSize().bytes(),
+        listen.hostname(),
+        listen.timeout().duration());
+  }
+
+  static Spooler spooler(RelayConfig config) {
+    Path directory = Path.of(System.getProperty("java.io.tmpdir"), "dkimrelay-spool");
+    try {
+      if (!Files.isDirectory(directory)) {
+        Files.createDirectories(
+            directory,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      Spooler spooler =
+          new Spooler(
+              directory,
+              SPOOL_MEMORY_THRESHOLD,
+              MAX_HEADER_BYTES,
+              config.listen().maxMessageSize().bytes());
+      spooler.removeStaleFiles(); // left by a process that was killed mid-message
+      return spooler;
+    } catch (IOException e) {
+      throw new UserError("cannot use the spool directory " + directory + ": " + e.getMessage());
+    }
+  }
+
+  static UpstreamSettings upstreamSettings(RelayConfig config) {
+    RelayConfig.Upstream upstream = config.upstream();
+    SSLContext tls;
+    try {
+      tls =
+          upstream.caFile() != null
+              ? TlsContexts.trusting(Path.of(upstream.caFile()))
+              : TlsContexts.systemDefault();
+    } catch (IOException | GeneralSecurityException e) {
+      throw new UserError("upstream.ca-file: " + e.getMessage());
+    }
+    Optional<UpstreamSettings.Credentials> credentials =
+        Optional.ofNullable(upstream.username())
+            .map(user -> new UpstreamSettings.Credentials(user, Path.of(upstream.passwordFile())));
+    return new UpstreamSettings(
+        upstream.address().host(),
+        upstream.address().port(),
+        UpstreamSettings.TlsMode.valueOf(upstream.starttls().name()),
+        tls,
+        credentials,
+        config.listen().hostname(),
+        upstream.connectTimeout().duration(),
+        upstream.timeout().duration(),
+        upstream.dataTimeout().duration());
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.getMessage();
+  }
+}

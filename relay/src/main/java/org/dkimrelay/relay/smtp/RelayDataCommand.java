@@ -1,0 +1,47 @@
+package org.dkimrelay.relay.smtp;
+
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * DATA with the content read by {@link DataReader}, and the transaction always reset afterwards:
+ * SubEthaSMTP's DATA leaves it open after a rejection (the next MAIL would get 503) and does not
+ * unstuff a dot on the first line.
+ */
+final class RelayDataCommand extends BaseCommand {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayDataCommand.class);
+
+  RelayDataCommand() {
+    super("DATA", "Following text is collected as the message.\nEnd data with <CR><LF>.<CR><LF>");
+  }
+
+  @Override
+  public void execute(String commandString, Session session) throws IOException {
+    if (!session.isMailTransactionInProgress()) {
+      session.sendResponse("503 5.5.1 Error: need MAIL command");
+      return;
+    }
+    if (session.getRecipientCount() == 0) {
+      session.sendResponse("503 5.5.1 Error: need RCPT command");
+      return;
+    }
+    session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
+    DataReader content = new DataReader(session.getRawInput());
+    String response;
+    try {
+      response = "250 " + session.getMessageHandler().data(content);
+    } catch (RejectException e) {
+      response = e.getErrorResponse();
+    } catch (RuntimeException e) {
+      LOG.error("session={} internal error in DATA", session.getSessionId(), e);
+      response = Replies.internalError().wire();
+    }
+    content.drain(); // whatever was not read yet: the session must stay in step
+    session.sendResponse(response);
+    session.resetMailTransaction();
+  }
+}

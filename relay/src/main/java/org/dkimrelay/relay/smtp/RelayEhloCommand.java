@@ -1,0 +1,39 @@
+package org.dkimrelay.relay.smtp;
+
+import java.io.IOException;
+import java.util.List;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * EHLO with our own keywords: SubEthaSMTP's always offers 8BITMIME, SMTPUTF8 and CHUNKING, which we
+ * can only keep when upstream has them (and CHUNKING not at all).
+ */
+final class RelayEhloCommand extends BaseCommand {
+  private final SessionRegistry sessions;
+
+  RelayEhloCommand(SessionRegistry sessions) {
+    super("EHLO", "Introduce yourself.", "<hostname>");
+    this.sessions = sessions;
+  }
+
+  @Override
+  public void execute(String commandString, Session session) throws IOException {
+    String[] args = getArgs(commandString);
+    if (args.length < 2) {
+      session.sendResponse("501 5.5.4 Syntax: EHLO hostname");
+      return;
+    }
+    session.resetMailTransaction();
+    session.setHelo(args[1]);
+    List<String> keywords = sessions.of(session).ehloKeywords();
+    StringBuilder response = new StringBuilder("250-").append(session.getServer().getHostName());
+    for (int i = 0; i < keywords.size(); i++) {
+      response
+          .append("\r\n250")
+          .append(i == keywords.size() - 1 ? ' ' : '-')
+          .append(keywords.get(i));
+    }
+    session.sendResponse(response.toString());
+  }
+}

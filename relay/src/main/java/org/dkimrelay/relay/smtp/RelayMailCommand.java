@@ -1,0 +1,85 @@
+package org.dkimrelay.relay.smtp;
+
+import java.io.IOException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.dkimrelay.relay.upstream.MailParameters;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * MAIL FROM, parsed here because SubEthaSMTP's command drops the parameters (SIZE, BODY, SMTPUTF8)
+ * that upstream must see. Passed upstream at once; upstream's reply is ours.
+ */
+final class RelayMailCommand extends BaseCommand {
+  // RFC 5321 §4.1.1.2: "MAIL FROM:" Reverse-path [SP Mail-parameters]; a space after the colon is
+  // tolerated, as most servers do.
+  private static final Pattern MAIL = Pattern.compile("(?i)MAIL FROM: ?<([^<>]*)>(?: +(.*))?");
+
+  private final SessionRegistry sessions;
+  private final long maxMessageSize;
+
+  RelayMailCommand(SessionRegistry sessions, long maxMessageSize) {
+    super("MAIL", "Specifies the sender.", "FROM: <sender> [ <parameters> ]");
+    this.sessions = sessions;
+    this.maxMessageSize = maxMessageSize;
+  }
+
+  @Override
+  public void execute(String commandString, Session session) throws IOException {
+    if (session.isMailTransactionInProgress()) {
+      session.sendResponse("503 5.5.1 Sender already specified");
+      return;
+    }
+    Matcher matcher = MAIL.matcher(commandString.trim());
+    if (!matcher.matches()) {
+      session.sendResponse("501 5.5.4 Syntax: MAIL FROM:<address> [parameters]");
+      return;
+    }
+    MailParameters parameters;
+    try {
+      parameters = parameters(matcher.group(2));
+    } catch (IllegalArgumentException e) {
+      // RFC 5321 §4.1.1.11: 555 for parameters not recognized
+      session.sendResponse("555 5.5.4 " + e.getMessage());
+      return;
+    }
+    if (parameters.size() > maxMessageSize) {
+      session.sendResponse(Replies.messageTooLarge(maxMessageSize).wire());
+      return;
+    }
+    session.startMailTransaction();
+    try {
+      sessions.of(session).mail(matcher.group(1), parameters);
+    } catch (ReplyException e) {
+      session.resetMailTransaction();
+      session.sendResponse(e.getErrorResponse());
+      return;
+    }
+    session.sendResponse("250 2.1.0 Ok");
+  }
+
+  private static MailParameters parameters(String text) {
+    long size = 0;
+    boolean eightBit = false;
+    boolean utf8 = false;
+    if (text != null) {
+      for (String parameter : text.trim().split(" +")) {
+        String upper = parameter.toUpperCase(Locale.ROOT);
+        if (upper.startsWith("SIZE=") && upper.substring(5).matches("\\d{1,18}")) {
+          size = Long.parseLong(upper.substring(5));
+        } else if (upper.equals("BODY=8BITMIME")) {
+          eightBit = true;
+        } else if (upper.equals("BODY=7BIT")) {
+          eightBit = false;
+        } else if (upper.equals("SMTPUTF8")) {
+          utf8 = true;
+        } else if (!upper.isEmpty()) {
+          throw new IllegalArgumentException("unsupported MAIL parameter " + parameter);
+        }
+      }
+    }
+    return new MailParameters(size, eightBit, utf8);
+  }
+}

@@ -1,0 +1,103 @@
+package org.dkimrelay.relay.smtp;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.spool.Spooler;
+import org.dkimrelay.relay.upstream.UpstreamSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.subethamail.smtp.internal.server.CommandHandler;
+import org.subethamail.smtp.server.SMTPServer;
+
+/**
+ * The inbound SMTP server (the only user of SubEthaSMTP): SubEthaSMTP for sockets, sessions and
+ * command parsing; our commands for EHLO, MAIL and DATA, where the relay's behaviour lives.
+ */
+public final class RelayServer {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+  // Sessions above max-sessions are refused by us with 421 4.3.2; SubEthaSMTP's own limit, which
+  // answers without an enhanced code, is kept out of the way.
+  private static final int LIBRARY_CONNECTION_HEADROOM = 32;
+
+  private final SMTPServer server;
+  private final SessionRegistry sessions;
+  private final RelayContext context;
+
+  /** Where and how to listen. */
+  public record Listen(
+      String host,
+      int port,
+      List<Cidr> allow,
+      int maxSessions,
+      long maxMessageSize,
+      String hostName,
+      Duration idleTimeout) {}
+
+  public RelayServer(
+      Listen listen, SigningEngine engine, Spooler spooler, UpstreamSettings upstream) {
+    this.context = new RelayContext(engine, spooler, upstream, listen.maxMessageSize());
+    this.sessions = new SessionRegistry(context, listen.allow(), listen.maxSessions());
+    try {
+      this.server =
+          SMTPServer.port(listen.port())
+              .bindAddress(InetAddress.getByName(listen.host()))
+              .hostName(listen.hostName()) // no reverse lookup at start-up
+              .softwareName("dkimrelay")
+              .insertReceivedHeaders(false) // we forward the bytes we were given
+              .maxMessageSize((int) Math.min(Integer.MAX_VALUE, listen.maxMessageSize()))
+              .maxConnections(listen.maxSessions() + LIBRARY_CONNECTION_HEADROOM)
+              .connectionTimeout((int) listen.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+              .sessionHandler(sessions)
+              .messageHandlerFactory(
+                  context ->
+                      new RelayMessageHandler(
+                          sessions.of((org.subethamail.smtp.server.Session) context)))
+              .build();
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("listen.address: cannot use '" + listen.host() + "'");
+    }
+    CommandHandler commands = server.getCommandHandler();
+    commands.addCommand(new RelayEhloCommand(sessions));
+    commands.addCommand(new RelayMailCommand(sessions, listen.maxMessageSize()));
+    commands.addCommand(new RelayDataCommand());
+    commands.addCommand(new UnsupportedCommand("BDAT", Replies.BDAT_NOT_SUPPORTED));
+  }
+
+  public void start() {
+    server.start();
+  }
+
+  /** The port listened on (the one chosen, when configured as 0). */
+  public int port() {
+    return server.getPortAllocated();
+  }
+
+  /**
+   * Stops gracefully: new connections get 421 4.3.2, transactions in flight may finish within
+   * {@code grace}, then every connection is closed. A transaction cut off here was not answered
+   * 250, so the MTA still has the message.
+   */
+  public void stop(Duration grace) {
+    sessions.stopAdmitting();
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (context.openTransactions() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50); // polling a counter at shutdown, not synchronising a test
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (context.openTransactions() > 0) {
+      LOG.warn(
+          "stopping with {} transaction(s) still open; the MTA keeps those messages",
+          context.openTransactions());
+    }
+    server.stop();
+  }
+}

@@ -1,0 +1,257 @@
+package org.dkimrelay.relay.smtp;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.dkimrelay.relay.dkim.BodyHasher;
+import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
+import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
+import org.dkimrelay.relay.spool.SpoolException;
+import org.dkimrelay.relay.spool.SpooledMessage;
+import org.dkimrelay.relay.upstream.MailParameters;
+import org.dkimrelay.relay.upstream.SmtpReply;
+import org.dkimrelay.relay.upstream.UpstreamClient;
+import org.dkimrelay.relay.upstream.UpstreamException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One inbound connection and its upstream connection, opened at the first EHLO or MAIL and reused
+ * for every transaction of the session. Each command is passed on at once and upstream's reply is
+ * returned; DATA is received whole, signed, and only then sent upstream, so nothing upstream ever
+ * sees a partial message.
+ */
+final class RelaySession {
+  private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
+
+  private final RelayContext context;
+  private final String id;
+  private final InetAddress client;
+  private UpstreamClient upstream;
+  private boolean upstreamTransaction;
+  private boolean inTransaction; // counted in the context, for a graceful stop
+
+  private String reversePath = "";
+  private int recipients;
+  private long transactionStart;
+
+  RelaySession(RelayContext context, String id, InetAddress client) {
+    this.context = context;
+    this.id = id;
+    this.client = client;
+  }
+
+  /**
+   * The EHLO keywords to offer: 8BITMIME and SMTPUTF8 only when upstream offers them, since we can
+   * neither convert nor sign-then-convert. Upstream is asked now; if it cannot be reached, the
+   * conservative set is offered and MAIL will report the failure.
+   */
+  List<String> ehloKeywords() {
+    List<String> keywords =
+        new ArrayList<>(List.of("PIPELINING", "SIZE " + context.maxMessageSize()));
+    try {
+      connected();
+      if (upstream.supports("8BITMIME")) {
+        keywords.add("8BITMIME");
+      }
+      if (upstream.supports("SMTPUTF8")) {
+        keywords.add("SMTPUTF8");
+      }
+    } catch (UpstreamException e) {
+      LOG.warn("session={} {}", id, e.getMessage());
+    }
+    keywords.add("ENHANCEDSTATUSCODES");
+    return keywords;
+  }
+
+  /** MAIL FROM, passed on with the parameters upstream supports; upstream's refusal is ours. */
+  void mail(String path, MailParameters parameters) throws ReplyException {
+    transactionStart = System.nanoTime();
+    reversePath = path;
+    recipients = 0;
+    SmtpReply reply = upstream(() -> connected().mail(path, parameters));
+    if (!reply.positive()) {
+      log("refused at MAIL", reply);
+      throw new ReplyException(reply);
+    }
+    upstreamTransaction = true;
+    inTransaction = true;
+    context.transactionStarted();
+  }
+
+  /** RCPT TO, passed on at once: each recipient gets upstream's own reply. */
+  void rcpt(String forwardPath) throws ReplyException {
+    SmtpReply reply = upstream(() -> connected().rcpt(forwardPath));
+    if (!reply.positive()) {
+      throw new ReplyException(reply);
+    }
+    recipients++;
+  }
+
+  /**
+   * Receives the message, signs it and sends it upstream.
+   *
+   * @return the text of upstream's 250 reply, to be ours
+   * @throws ReplyException for every refusal (ours or upstream's)
+   * @throws IOException when the client went away mid-DATA: nothing was sent upstream
+   */
+  String data(InputStream content) throws ReplyException, IOException {
+    BodyHasher bodyHasher = context.engine().newBodyHasher();
+    SpooledMessage message;
+    try {
+      message = context.spooler().spool(content, bodyHasher);
+    } catch (SpoolException e) {
+      SmtpReply reply =
+          e.reason() == SpoolException.Reason.MESSAGE_TOO_LARGE
+              ? Replies.messageTooLarge(context.maxMessageSize())
+              : Replies.malformed(e.getMessage());
+      log("refused: " + e.getMessage(), reply);
+      throw new ReplyException(reply);
+    }
+    try (message) {
+      Outcome outcome = context.engine().process(message.header(), bodyHasher.finish());
+      List<SignatureField> fields = fieldsToSend(outcome, message);
+      if (message.eightBit() && !connected().supports("8BITMIME")) {
+        log("refused: 8-bit content", Replies.EIGHT_BIT_REFUSED);
+        throw new ReplyException(Replies.EIGHT_BIT_REFUSED);
+      }
+      SmtpReply reply =
+          upstream(
+              () ->
+                  connected()
+                      .data(
+                          out -> {
+                            for (SignatureField field : fields) {
+                              out.write(field.bytes());
+                            }
+                            out.write(message.header());
+                            try (InputStream body = message.openBody()) {
+                              body.transferTo(out);
+                            }
+                          }));
+      upstreamTransaction = false; // after the final reply upstream's transaction is over
+      log(describe(outcome, message), reply);
+      if (!reply.positive()) {
+        throw new ReplyException(reply);
+      }
+      return reply.enhanced().isEmpty()
+          ? String.join(" ", reply.lines())
+          : reply.enhanced() + " " + String.join(" ", reply.lines());
+    } catch (UpstreamException e) {
+      throw new ReplyException(Replies.upstreamFailed(e));
+    }
+  }
+
+  private List<SignatureField> fieldsToSend(Outcome outcome, SpooledMessage message)
+      throws ReplyException {
+    if (outcome instanceof Outcome.Signed signed) {
+      return signed.fields();
+    }
+    if (outcome instanceof Outcome.Unsigned) {
+      return List.of();
+    }
+    SmtpReply reply;
+    if (outcome instanceof Outcome.Refused refused) {
+      reply =
+          refused.why() == Outcome.Why.MALFORMED
+              ? Replies.malformed(refused.reason())
+              : Replies.unknownDomain(refused.reason());
+    } else {
+      LOG.error("session={} {}", id, ((Outcome.Failed) outcome).reason());
+      reply = Replies.signingFailed();
+    }
+    log(describe(outcome, message), reply);
+    throw new ReplyException(reply);
+  }
+
+  /** The transaction ended (DATA done, RSET, or refused): an open upstream one is reset. */
+  void endTransaction() {
+    if (upstreamTransaction && upstream != null && upstream.usable()) {
+      try {
+        upstream.rset();
+      } catch (UpstreamException e) {
+        LOG.info("session={} RSET upstream failed: {}", id, e.getMessage());
+      }
+    }
+    upstreamTransaction = false;
+    if (inTransaction) {
+      inTransaction = false;
+      context.transactionEnded();
+    }
+    transactionStart = 0;
+  }
+
+  /** The client left: say QUIT upstream. */
+  void close() {
+    endTransaction();
+    if (upstream != null) {
+      upstream.quit();
+      upstream = null;
+    }
+  }
+
+  private UpstreamClient connected() throws UpstreamException {
+    if (upstream == null || !upstream.usable()) {
+      upstream = UpstreamClient.connect(context.upstream());
+    }
+    return upstream;
+  }
+
+  private interface UpstreamCall {
+    SmtpReply run() throws UpstreamException;
+  }
+
+  private SmtpReply upstream(UpstreamCall call) throws ReplyException {
+    try {
+      return call.run();
+    } catch (UpstreamException e) {
+      SmtpReply reply = Replies.upstreamFailed(e);
+      log("upstream failed", reply);
+      throw new ReplyException(reply);
+    }
+  }
+
+  private static String describe(Outcome outcome, SpooledMessage message) {
+    String size = " size=" + message.size();
+    if (outcome instanceof Outcome.Signed signed) {
+      return "from="
+          + signed.decision().fromDomain()
+          + size
+          + " signed="
+          + signed.fields().stream()
+              .map(
+                  field ->
+                      "d="
+                          + field.key().key().domain()
+                          + " s="
+                          + field.key().key().selector()
+                          + " a="
+                          + field.key().key().algorithm().signatureAlgorithm())
+              .collect(Collectors.joining(","));
+    }
+    if (outcome instanceof Outcome.Unsigned unsigned) {
+      return "unsigned=\"" + unsigned.reason() + "\"" + size;
+    }
+    if (outcome instanceof Outcome.Refused refused) {
+      return "refused=\"" + refused.reason() + "\"" + size;
+    }
+    return "failed=\"" + ((Outcome.Failed) outcome).reason() + "\"" + size;
+  }
+
+  /** One line per transaction (STYLE.md): session, client, what happened, reply, milliseconds. */
+  private void log(String what, SmtpReply reply) {
+    long millis = transactionStart == 0 ? 0 : (System.nanoTime() - transactionStart) / 1_000_000;
+    LOG.info(
+        "session={} client={} mail=<{}> rcpts={} {} reply=\"{}\" ms={}",
+        id,
+        client.getHostAddress(),
+        reversePath,
+        recipients,
+        what,
+        reply,
+        millis);
+  }
+}

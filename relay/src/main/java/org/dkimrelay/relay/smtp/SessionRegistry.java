@@ -1,0 +1,73 @@
+package org.dkimrelay.relay.smtp;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.dkimrelay.relay.config.Cidr;
+import org.subethamail.smtp.server.Session;
+import org.subethamail.smtp.server.SessionHandler;
+
+/**
+ * Admits connections (allowlist, session limit, shutdown) and keeps each admitted connection's
+ * {@link RelaySession}, closing it when the connection ends.
+ */
+final class SessionRegistry implements SessionHandler {
+  private final RelayContext context;
+  private final List<Cidr> allow;
+  private final int maxSessions;
+  private final Map<Session, RelaySession> sessions = new ConcurrentHashMap<>();
+  private final AtomicInteger open = new AtomicInteger();
+  private volatile boolean stopping;
+
+  SessionRegistry(RelayContext context, List<Cidr> allow, int maxSessions) {
+    this.context = context;
+    this.allow = List.copyOf(allow);
+    this.maxSessions = maxSessions;
+  }
+
+  @Override
+  public SessionAcceptance accept(Session session) {
+    InetAddress client = session.getRemoteAddress().getAddress();
+    if (stopping) {
+      return refuse(Replies.SHUTTING_DOWN);
+    }
+    if (allow.stream().noneMatch(range -> range.contains(client))) {
+      return refuse(Replies.CLIENT_NOT_ALLOWED);
+    }
+    if (open.incrementAndGet() > maxSessions) {
+      open.decrementAndGet();
+      return refuse(Replies.TOO_MANY_SESSIONS);
+    }
+    sessions.put(session, new RelaySession(context, session.getSessionId(), client));
+    return SessionAcceptance.success();
+  }
+
+  @Override
+  public void onSessionEnd(Session session) {
+    RelaySession relay = sessions.remove(session);
+    if (relay != null) {
+      relay.close();
+      open.decrementAndGet();
+    }
+  }
+
+  RelaySession of(Session session) {
+    RelaySession relay = sessions.get(session);
+    if (relay == null) {
+      throw new IllegalStateException("no relay session for " + session.getSessionId());
+    }
+    return relay;
+  }
+
+  /** From now on new connections get 421 4.3.2. */
+  void stopAdmitting() {
+    stopping = true;
+  }
+
+  private static SessionAcceptance refuse(org.dkimrelay.relay.upstream.SmtpReply reply) {
+    return SessionAcceptance.failure(
+        reply.code(), reply.enhanced() + " " + String.join(" ", reply.lines()));
+  }
+}

@@ -1,0 +1,43 @@
+package org.dkimrelay.relay.upstream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/** TLS contexts for the upstream connection: the JDK's trust store, or the CAs of one PEM file. */
+public final class TlsContexts {
+  private TlsContexts() {}
+
+  public static SSLContext systemDefault() throws GeneralSecurityException {
+    return SSLContext.getDefault();
+  }
+
+  /** Trusts exactly the certificates in {@code caFile} (PEM), e.g. a private CA for a smarthost. */
+  public static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {
+    KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+    store.load(null, null);
+    try (InputStream in = Files.newInputStream(caFile)) {
+      int index = 0;
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("ca-" + index++, certificate);
+      }
+      if (index == 0) {
+        throw new GeneralSecurityException(caFile + " holds no PEM certificate");
+      }
+    }
+    TrustManagerFactory trust =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(store);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, trust.getTrustManagers(), null);
+    return context;
+  }
+}

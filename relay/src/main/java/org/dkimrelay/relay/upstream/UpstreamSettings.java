@@ -1,0 +1,33 @@
+package org.dkimrelay.relay.upstream;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+
+/**
+ * Where and how to reach upstream. Timeouts follow RFC 5321 §4.5.3.2: {@code command} for every
+ * reply (the RFC asks 5 minutes for MAIL and RCPT), {@code data} for the reply after the final dot
+ * (10 minutes).
+ */
+public record UpstreamSettings(
+    String host,
+    int port,
+    TlsMode tls,
+    SSLContext tlsContext,
+    Optional<Credentials> credentials,
+    String heloName,
+    Duration connectTimeout,
+    Duration commandTimeout,
+    Duration dataTimeout) {
+
+  /** {@code upstream.starttls}. */
+  public enum TlsMode {
+    OFF,
+    OPPORTUNISTIC,
+    REQUIRED
+  }
+
+  /** AUTH credentials; the password comes from a file, never from the config itself. */
+  public record Credentials(String username, Path passwordFile) {}
+}
