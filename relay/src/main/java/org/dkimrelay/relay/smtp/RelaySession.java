@@ -206,8 +206,16 @@ final class RelaySession {
 
   private SmtpReply upstream(UpstreamCall call) throws ReplyException {
     try {
-      return call.run();
+      SmtpReply reply = call.run();
+      if (reply.code() == 421) {
+        // Upstream is closing its side. Passed on as is, 421 would tell the MTA that we are
+        // closing ours; it is a temporary failure of this transaction instead.
+        upstream.close();
+        throw new UpstreamException(UpstreamException.Kind.DROPPED, "upstream said " + reply);
+      }
+      return reply;
     } catch (UpstreamException e) {
+
       SmtpReply reply = Replies.upstreamFailed(e);
       log("upstream failed", reply);
       throw new ReplyException(reply);

@@ -26,6 +26,24 @@ public final class Oracles {
         message, withRecords(List.of("perl", script("maildkim_verify.pl")), records));
   }
 
+  /** Verifies every file in {@code directory}; each output line starts with "FILE: ". */
+  public static ExternalTool.Result dkimpyVerifyDirectory(
+      Path directory, Map<String, String> records) {
+    return ExternalTool.run(
+        new byte[0],
+        withRecords(
+            List.of(PYTHON, script("dkimpy_verify.py"), "--dir", directory.toString()), records));
+  }
+
+  /** Verifies every file in {@code directory}; each output line starts with "FILE: ". */
+  public static ExternalTool.Result mailDkimVerifyDirectory(
+      Path directory, Map<String, String> records) {
+    return ExternalTool.run(
+        new byte[0],
+        withRecords(
+            List.of("perl", script("maildkim_verify.pl"), "--dir", directory.toString()), records));
+  }
+
   public static ExternalTool.Result dkimpySign(
       byte[] message, Path keyFile, String selector, String domain) {
     return ExternalTool.run(
