@@ -122,7 +122,14 @@ final class RunCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
+                  server.stopAdmitting();
+                  out.println(
+                      "dkimrelay stopping: new connections get 421; transactions in flight have up to "
+                          + SHUTDOWN_GRACE.toSeconds()
+                          + " s to finish");
+                  out.flush();
                   server.stop(SHUTDOWN_GRACE);
+
                   stopped.countDown();
                 },
                 "dkimrelay-shutdown"));

@@ -7,81 +7,126 @@ import java.io.InputStream;
 /**
  * The DATA content as the client meant it (RFC 5321 §4.5.2): ends at CRLF "." CRLF, and a "." that
  * starts a line is removed, the first line included. Only CRLF starts a line: "\n.\r\n" is content,
- * not the end, which is what defeats SMTP smuggling. Never reads past the final CRLF, so pipelined
- * commands after it stay for the command reader.
+ * not the end, which is what defeats SMTP smuggling. Reads in chunks but never consumes past the
+ * final CRLF (mark/reset on the session's buffered stream), so pipelined commands after it stay for
+ * the command reader.
  */
 final class DataReader extends InputStream {
+  private static final int CHUNK = 16 * 1024;
+
+  private enum State {
+    LINE_START,
+    NORMAL,
+    AFTER_CR,
+    AFTER_DOT, // a line-start dot, dropped
+    AFTER_DOT_CR // ".\r" at a line start: the end, if LF follows
+  }
+
   private final InputStream in;
-  private boolean atLineStart = true;
-  private int previous = -1;
+  private final byte[] chunk = new byte[CHUNK];
+  private State state = State.LINE_START;
   private boolean ended;
-  private int pending = -1; // one byte read ahead and not yet returned
+  private int pendingOutput = -1; // the second byte of ".\rx" when the caller's buffer held one
 
   DataReader(InputStream in) {
+    if (!in.markSupported()) {
+      throw new IllegalArgumentException("DATA needs a stream with mark/reset");
+    }
     this.in = in;
   }
 
   @Override
   public int read() throws IOException {
-    if (ended) {
-      return -1;
-    }
-    int b = next();
-    if (atLineStart && b == '.') {
-      int after = next();
-      if (after == '\r') {
-        int last = next();
-        if (last == '\n') {
-          ended = true;
-          return -1;
-        }
-        pending = last; // "." CR x: the dot was stuffing; CR is content
-      }
-      b = after; // the leading dot is dropped
-    }
-    atLineStart = previous == '\r' && b == '\n';
-    previous = b;
-    return b;
+    byte[] one = new byte[2];
+    int n = read(one, 0, 1);
+    return n < 0 ? -1 : one[0] & 0xFF;
   }
 
   @Override
   public int read(byte[] buffer, int offset, int length) throws IOException {
     if (length == 0) {
-      return 0;
+      return ended ? -1 : 0;
     }
     int count = 0;
-    while (count < length) {
-      int b = read();
-      if (b < 0) {
-        return count == 0 ? -1 : count;
+    while (count == 0 && !ended) {
+      count = decodeChunk(buffer, offset, length); // 0 when the chunk was only a stuffing dot
+    }
+    return count == 0 ? -1 : count;
+  }
+
+  private int decodeChunk(byte[] buffer, int offset, int length) throws IOException {
+    if (pendingOutput >= 0) {
+      buffer[offset] = (byte) pendingOutput;
+      pendingOutput = -1;
+      return 1;
+    }
+
+    // One input byte can give two output bytes ('.' CR x at a line start gives CR x), so read at
+    // most half the room, and at least one byte.
+    int want = Math.max(1, Math.min(CHUNK, length / 2));
+    in.mark(want);
+    int read = in.read(chunk, 0, want);
+    if (read < 0) {
+      throw new EOFException("the client closed the connection before the end of DATA");
+    }
+    int out = offset;
+    int limit = offset + length;
+    for (int i = 0; i < read; i++) {
+      byte b = chunk[i];
+      switch (state) {
+        case LINE_START -> {
+          if (b == '.') {
+            state = State.AFTER_DOT;
+          } else {
+            buffer[out++] = b;
+            state = b == '\r' ? State.AFTER_CR : State.NORMAL;
+          }
+        }
+        case AFTER_DOT -> {
+          if (b == '\r') {
+            state = State.AFTER_DOT_CR;
+          } else {
+            buffer[out++] = b;
+            state = State.NORMAL;
+          }
+        }
+        case AFTER_DOT_CR -> {
+          if (b == '\n') {
+            ended = true;
+            in.reset();
+            in.skipNBytes(i + 1L); // consume exactly up to the end marker
+            return out - offset;
+          }
+          buffer[out++] = '\r';
+          if (out < limit) {
+            buffer[out++] = b;
+          } else {
+            pendingOutput = b & 0xFF; // only when the caller asked for one byte
+          }
+
+          state = b == '\r' ? State.AFTER_CR : State.NORMAL;
+        }
+        case AFTER_CR -> {
+          buffer[out++] = b;
+          state = b == '\n' ? State.LINE_START : b == '\r' ? State.AFTER_CR : State.NORMAL;
+        }
+        case NORMAL -> {
+          buffer[out++] = b;
+          state = b == '\r' ? State.AFTER_CR : State.NORMAL;
+        }
       }
-      buffer[offset + count++] = (byte) b;
-      if (in.available() == 0 && pending < 0) {
-        break; // give what we have rather than block for more
+      if (out > limit) {
+        throw new IllegalStateException("DATA decoding overran its buffer");
       }
     }
-    return count;
+    return out - offset;
   }
 
   /** Reads the rest of the content and throws it away, so the session stays in step. */
   void drain() throws IOException {
-    byte[] buffer = new byte[8192];
+    byte[] buffer = new byte[CHUNK];
     while (read(buffer, 0, buffer.length) >= 0) {
       // discard
     }
-  }
-
-  private int next() throws IOException {
-    int b;
-    if (pending >= 0) {
-      b = pending;
-      pending = -1;
-    } else {
-      b = in.read();
-    }
-    if (b < 0) {
-      throw new EOFException("the client closed the connection before the end of DATA");
-    }
-    return b;
   }
 }

@@ -77,13 +77,19 @@ public final class RelayServer {
     return server.getPortAllocated();
   }
 
+  /** The first step of {@link #stop}: from now on new connections get 421 4.3.2. */
+  public void stopAdmitting() {
+    sessions.stopAdmitting();
+  }
+
   /**
    * Stops gracefully: new connections get 421 4.3.2, transactions in flight may finish within
    * {@code grace}, then every connection is closed. A transaction cut off here was not answered
    * 250, so the MTA still has the message.
    */
   public void stop(Duration grace) {
-    sessions.stopAdmitting();
+    stopAdmitting();
+
     long deadline = System.nanoTime() + grace.toNanos();
     while (context.openTransactions() > 0 && System.nanoTime() < deadline) {
       try {
