@@ -111,6 +111,10 @@ public record RelayConfig(
       if ((username == null) != (passwordFile == null)) {
         throw new IllegalArgumentException("username and password-file go together");
       }
+      if (username != null && starttls != StartTls.REQUIRED) {
+        throw new IllegalArgumentException(
+            "AUTH is sent only inside TLS: with username set, starttls must be \"required\"");
+      }
     }
   }
 

@@ -2,14 +2,19 @@ package org.dkimrelay.relay.upstream;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /** TLS contexts for the upstream connection: the JDK's trust store, or the CAs of one PEM file. */
 public final class TlsContexts {
@@ -17,6 +22,43 @@ public final class TlsContexts {
 
   public static SSLContext systemDefault() throws GeneralSecurityException {
     return SSLContext.getDefault();
+  }
+
+  /**
+   * Encrypts without authenticating the peer: opportunistic TLS (RFC 7435) is about passive
+   * eavesdroppers, and refusing a self-signed certificate would only mean sending in clear.
+   */
+  public static SSLContext unauthenticated() throws GeneralSecurityException {
+    X509ExtendedTrustManager acceptAll =
+        new X509ExtendedTrustManager() {
+          @Override
+          public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
+
+          @Override
+          public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
+
+          @Override
+          public void checkClientTrusted(
+              X509Certificate[] chain, String authType, SSLEngine engine) {}
+
+          @Override
+          public void checkServerTrusted(
+              X509Certificate[] chain, String authType, SSLEngine engine) {}
+
+          @Override
+          public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+          @Override
+          public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+          @Override
+          public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+          }
+        };
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, new TrustManager[] {acceptAll}, null);
+    return context;
   }
 
   /** Trusts exactly the certificates in {@code caFile} (PEM), e.g. a private CA for a smarthost. */

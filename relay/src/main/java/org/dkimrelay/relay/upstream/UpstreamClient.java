@@ -10,11 +10,13 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.dkimrelay.relay.upstream.UpstreamException.Kind;
@@ -238,22 +240,24 @@ public final class UpstreamClient implements Closeable {
       return;
     }
     try {
+      // Opportunistic: encrypt, but do not authenticate (RFC 7435); required: verify the name.
+      SSLContext context = required ? settings.tlsContext() : TlsContexts.unauthenticated();
       SSLSocket tls =
           (SSLSocket)
-              settings
-                  .tlsContext()
+              context
                   .getSocketFactory()
                   .createSocket(socket, settings.host(), settings.port(), true);
       SSLParameters parameters = tls.getSSLParameters();
-      parameters.setEndpointIdentificationAlgorithm(
-          "HTTPS"); // RFC 6125 host name check; sets SNI too
+      if (required) {
+        parameters.setEndpointIdentificationAlgorithm("HTTPS"); // RFC 6125 name check
+      }
       parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
       tls.setSSLParameters(parameters);
       tls.startHandshake();
       socket = tls;
       tlsActive = true;
       attachStreams();
-    } catch (IOException e) {
+    } catch (IOException | GeneralSecurityException e) {
       throw new UpstreamException(
           Kind.TLS, "TLS with " + where() + " failed: " + e.getMessage(), e);
     }

@@ -58,6 +58,7 @@ class ConfigLoaderTest {
         "TOML syntax      | '[listen'                                 | test.toml:1:",
         "bad canon        | '[signing]\ncanonicalization = \"loose\"' | canonicalization 'loose' is not one of",
         "auth half given  | '[upstream]\nusername = \"u\"'            | username and password-file go together",
+        "auth without TLS | '[upstream]\nusername = \"u\"\npassword-file = \"p\"' | starttls must be \"required\"",
       })
   void badConfigNamesFileLineAndProblem(String label, String toml, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse(toml.replace("\\n", "\n"), "test.toml"))

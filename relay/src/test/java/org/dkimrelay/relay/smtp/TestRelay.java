@@ -66,6 +66,12 @@ final class TestRelay implements AutoCloseable {
     private SSLContext tlsContext;
     private String upstreamHost = "127.0.0.1";
     private SigningKey extraKey;
+    private Optional<UpstreamSettings.Credentials> credentials = Optional.empty();
+
+    Builder credentials(String username, Path passwordFile) {
+      credentials = Optional.of(new UpstreamSettings.Credentials(username, passwordFile));
+      return this;
+    }
 
     private Builder(Path dir, int upstreamPort) {
       this.dir = dir;
@@ -141,7 +147,7 @@ final class TestRelay implements AutoCloseable {
               upstreamPort,
               tls,
               tlsContext != null ? tlsContext : SSLContext.getDefault(),
-              Optional.empty(),
+              credentials,
               "relay.test",
               Duration.ofSeconds(5),
               upstreamTimeout,

@@ -61,8 +61,11 @@ public final class RecordingUpstream implements AutoCloseable {
   }
 
   /** Offers STARTTLS with {@code tls}'s certificate. */
-  public static RecordingUpstream withTls(SSLContext tls) throws IOException {
-    return new RecordingUpstream(List.of("PIPELINING", "8BITMIME", "STARTTLS"), tls);
+  public static RecordingUpstream withTls(SSLContext tls, String... moreExtensions)
+      throws IOException {
+    List<String> extensions = new ArrayList<>(List.of("PIPELINING", "8BITMIME", "STARTTLS"));
+    extensions.addAll(List.of(moreExtensions));
+    return new RecordingUpstream(extensions, tls);
   }
 
   public int port() {

@@ -1,0 +1,144 @@
+package org.dkimrelay.relay.smtp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.SmtpTestClient;
+import org.dkimrelay.relay.testing.TestCertificates;
+import org.dkimrelay.relay.upstream.TlsContexts;
+import org.dkimrelay.relay.upstream.UpstreamSettings.TlsMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** STARTTLS to upstream with a test certificate: trusted through upstream.ca-file. */
+class UpstreamTlsIT {
+  private static final byte[] MESSAGE =
+      "From: alice@example.com\r\nSubject: tls\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  @TempDir Path dir;
+
+  private static SmtpTestClient greeted(TestRelay relay) throws Exception {
+    SmtpTestClient client = SmtpTestClient.connect(relay.port());
+    expect(client.reply(), "220");
+    expect(client.command("EHLO client.test"), "250");
+    return client;
+  }
+
+  @Test
+  void requiredTlsWithAMatchingCertificateRelays() throws Exception {
+    TestCertificates certificate = TestCertificates.forNames("127.0.0.1", "localhost");
+    try (RecordingUpstream upstream = RecordingUpstream.withTls(certificate.serverContext());
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port())
+                .tls(
+                    TlsMode.REQUIRED,
+                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
+                    "127.0.0.1")
+                .start();
+        SmtpTestClient client = greeted(relay)) {
+      expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
+      assertThat(upstream.awaitTransactions(1, Duration.ofSeconds(30))).hasSize(1);
+      List<String> commands = upstream.commands();
+      assertThat(commands.subList(0, 3))
+          .containsExactly("EHLO relay.test", "STARTTLS", "EHLO relay.test");
+    }
+  }
+
+  @Test
+  void requiredTlsWithTheWrongHostNameIsATemporaryFailure() throws Exception {
+    TestCertificates certificate = TestCertificates.forNames("other.example");
+    try (RecordingUpstream upstream = RecordingUpstream.withTls(certificate.serverContext());
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port())
+                .tls(
+                    TlsMode.REQUIRED,
+                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
+                    "127.0.0.1")
+                .start();
+        SmtpTestClient client = greeted(relay)) {
+      assertThat(client.command("MAIL FROM:<alice@example.com>"))
+          .startsWith("451 4.7.5 upstream TLS failed");
+      assertThat(upstream.transactions()).isEmpty();
+    }
+  }
+
+  @Test
+  void requiredTlsWithoutStartTlsOfferedIsATemporaryFailure() throws Exception {
+    TestCertificates certificate = TestCertificates.forNames("127.0.0.1");
+    try (RecordingUpstream upstream = RecordingUpstream.start();
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port())
+                .tls(
+                    TlsMode.REQUIRED,
+                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
+                    "127.0.0.1")
+                .start();
+        SmtpTestClient client = greeted(relay)) {
+      assertThat(client.command("MAIL FROM:<alice@example.com>"))
+          .startsWith("451 4.7.5 upstream TLS failed")
+          .contains("does not offer STARTTLS");
+    }
+  }
+
+  @Test
+  void opportunisticTlsEncryptsEvenWithACertificateItCannotVerify() throws Exception {
+
+    TestCertificates certificate = TestCertificates.forNames("other.example");
+    try (RecordingUpstream upstream = RecordingUpstream.withTls(certificate.serverContext());
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port())
+                .tls(
+                    TlsMode.OPPORTUNISTIC,
+                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
+                    "127.0.0.1")
+                .start();
+        SmtpTestClient client = greeted(relay)) {
+      expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
+      assertThat(upstream.awaitTransactions(1, Duration.ofSeconds(30))).hasSize(1);
+      assertThat(upstream.commands()).contains("STARTTLS");
+      assertThat(upstream.connections()).isEqualTo(1); // no plain-text retry was needed
+    }
+  }
+
+  @Test
+  void authGoesOnlyInsideTls() throws Exception {
+    TestCertificates certificate = TestCertificates.forNames("127.0.0.1");
+    Path password = java.nio.file.Files.writeString(dir.resolve("password"), "s3cret\n");
+    try (RecordingUpstream upstream =
+            RecordingUpstream.withTls(certificate.serverContext(), "AUTH PLAIN LOGIN")
+                .reply("AUTH PLAIN", "235 2.7.0 Authentication successful");
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port())
+                .tls(
+                    TlsMode.REQUIRED,
+                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
+                    "127.0.0.1")
+                .credentials("relay-user", password)
+                .start();
+        SmtpTestClient client = greeted(relay)) {
+      expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
+      String token =
+          java.util.Base64.getEncoder()
+              .encodeToString("\0relay-user\0s3cret".getBytes(StandardCharsets.UTF_8));
+      assertThat(upstream.commands()).contains("AUTH PLAIN " + token);
+      assertThat(upstream.commands().indexOf("STARTTLS"))
+          .isLessThan(upstream.commands().indexOf("AUTH PLAIN " + token));
+    }
+    try (RecordingUpstream plain = RecordingUpstream.withExtensions(List.of("AUTH PLAIN LOGIN"));
+        TestRelay relay =
+            TestRelay.builder(dir.resolve("plain"), plain.port())
+                .credentials("relay-user", password)
+                .start();
+        SmtpTestClient client = greeted(relay)) {
+      assertThat(client.command("MAIL FROM:<alice@example.com>"))
+          .startsWith("451 4.7.8 upstream AUTH failed")
+          .contains("not TLS");
+      assertThat(plain.commands()).noneMatch(c -> c.startsWith("AUTH"));
+    }
+  }
+}
