@@ -308,7 +308,21 @@ class RelayIT {
   }
 
   @Test
+  void upstreamThatRefusesEhloIsGreetedWithHelo() throws Exception {
+    try (RecordingUpstream upstream =
+            RecordingUpstream.start().reply("EHLO", "502 5.5.1 EHLO not here");
+        TestRelay relay = TestRelay.builder(dir, upstream.port()).start();
+        SmtpTestClient client = SmtpTestClient.connect(relay.port())) {
+      client.reply();
+      assertThat(client.command("EHLO c")).doesNotContain("8BITMIME"); // nothing known of upstream
+      expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
+      assertThat(upstream.commands()).startsWith("EHLO relay.test", "HELO relay.test");
+    }
+  }
+
+  @Test
   void unreachableUpstreamIsATemporaryFailure() throws Exception {
+
     int closed;
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
       closed = socket.getLocalPort();
