@@ -1,0 +1,135 @@
+package org.dkimrelay.relay.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code dkimrelay run} as users start it: the shaded jar in its own JVM. Started and stopped by
+ * the PID this class started, nothing else.
+ */
+public final class RelayProcess implements AutoCloseable {
+  private static final Pattern LISTENING = Pattern.compile("dkimrelay listening on [0-9.]+:(\\d+)");
+  private static final Pattern RECORD = Pattern.compile("^\\s+(\\S+)\\. 3600 IN TXT (.*)$");
+
+  private final Process process;
+  private final int port;
+  private final Map<String, String> records;
+  private final List<String> output;
+  private final BufferedReader stdout;
+
+  private RelayProcess(
+      Process process,
+      int port,
+      Map<String, String> records,
+      List<String> output,
+      BufferedReader stdout) {
+    this.process = process;
+    this.port = port;
+    this.records = records;
+    this.output = output;
+    this.stdout = stdout;
+  }
+
+  /** The java command for the jar, with {@code jvmOptions} and then the CLI arguments. */
+  public static List<String> command(List<String> jvmOptions, String... args) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", Path.of("target", "dkimrelay.jar").toAbsolutePath().toString()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /**
+   * Starts the relay and returns once it prints that it is listening; stderr goes to {@code log}.
+   */
+  public static RelayProcess start(Path log, List<String> jvmOptions, String... args)
+      throws IOException {
+    Process process =
+        new ProcessBuilder(command(jvmOptions, args))
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    List<String> lines = new ArrayList<>();
+    Map<String, String> records = new HashMap<>();
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      lines.add(line);
+      Matcher record = RECORD.matcher(line);
+      if (record.matches()) {
+        records.put(record.group(1), record.group(2).replace("\" \"", "").replace("\"", ""));
+      }
+      Matcher listening = LISTENING.matcher(line);
+      if (listening.find()) {
+        return new RelayProcess(process, Integer.parseInt(listening.group(1)), records, lines, out);
+      }
+    }
+    throw new AssertionError(
+        "the relay exited before listening: " + lines + "\n" + Files.readString(log));
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The DNS records it printed: name (no trailing dot) → value. */
+  public Map<String, String> records() {
+    return records;
+  }
+
+  /** What it printed up to "listening". */
+  public List<String> output() {
+    return output;
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  /** Reads its standard output until a line contains {@code text}. */
+  public void awaitOutput(String text) throws IOException {
+    for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
+      if (line.contains(text)) {
+        return;
+      }
+    }
+    throw new AssertionError("the relay exited without printing: " + text);
+  }
+
+  /** SIGTERM through the process handle (so our pipes stay open), without waiting. */
+  public void terminate() {
+    process.toHandle().destroy();
+  }
+
+  /** SIGKILL: no shutdown hook, no goodbye. */
+  public void kill() throws InterruptedException {
+    process.toHandle().destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM and wait for it to finish its in-flight transactions and exit. */
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
