@@ -9,22 +9,39 @@ import java.time.Clock;
 /**
  * What commands take from the outside world, passed in so tests control it: the clock (date-based
  * selectors, signature timestamps), randomness (key generation), the installation directory that
- * relative defaults such as {@code conf/keys} resolve against, and the raw standard streams that
- * {@code sign} and {@code verify} read and write as bytes.
+ * relative paths such as {@code conf/keys} resolve against, the configuration file used when no
+ * {@code --config} is given, and the raw standard streams that {@code sign} and {@code verify} read
+ * and write as bytes.
  */
 record CliContext(
-    Clock clock, SecureRandom random, Path home, InputStream stdin, OutputStream stdout) {
+    Clock clock,
+    SecureRandom random,
+    Path home,
+    Path defaultConfig,
+    InputStream stdin,
+    OutputStream stdout) {
+
+  static final String DEFAULT_CONFIG = "conf/dkimrelay.toml";
+
+  /** A context with the default configuration file under {@code home}. */
+  CliContext(Clock clock, SecureRandom random, Path home, InputStream stdin, OutputStream stdout) {
+    this(clock, random, home, home.resolve(DEFAULT_CONFIG), stdin, stdout);
+  }
 
   /**
-   * The launcher sets {@code dkimrelay.home}; otherwise defaults resolve against the working
-   * directory.
+   * The launcher sets {@code dkimrelay.home} (a checkout); an installed wrapper also sets {@code
+   * dkimrelay.config}. Without them, paths resolve against the working directory.
    */
   static CliContext system() {
-    String home = System.getProperty("dkimrelay.home", System.getenv("DKIMRELAY_HOME"));
+    String homeSetting = System.getProperty("dkimrelay.home", System.getenv("DKIMRELAY_HOME"));
+    Path home =
+        Path.of(homeSetting == null || homeSetting.isBlank() ? "" : homeSetting).toAbsolutePath();
+    String config = System.getProperty("dkimrelay.config");
     return new CliContext(
         Clock.systemUTC(),
         new SecureRandom(),
-        Path.of(home == null || home.isBlank() ? "" : home).toAbsolutePath(),
+        home,
+        config == null ? home.resolve(DEFAULT_CONFIG) : Path.of(config),
         System.in,
         System.out);
   }

@@ -10,8 +10,6 @@ import picocli.CommandLine.Option;
 
 /** {@code --config FILE} and {@code --keys DIR}, shared by every command that uses keys. */
 final class ConfigOptions {
-  static final String DEFAULT_CONFIG = "conf/dkimrelay.toml";
-
   @Option(
       names = "--config",
       paramLabel = "FILE",
@@ -29,7 +27,7 @@ final class ConfigOptions {
   /** The configuration: {@code --config}, else the default file if it exists, else defaults. */
   RelayConfig config(CliContext context) {
     if (loaded == null) {
-      Path file = config != null ? config : context.home().resolve(DEFAULT_CONFIG);
+      Path file = config != null ? config : context.defaultConfig();
       try {
         loaded =
             config != null || Files.exists(file)
