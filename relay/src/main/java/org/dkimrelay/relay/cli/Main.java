@@ -38,6 +38,7 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new SignCommand(context));
     commandLine.addSubcommand(new VerifyCommand(context));
     commandLine.addSubcommand(new RunCommand(context));
+    commandLine.addSubcommand(new CheckCommand(context));
 
     commandLine.setOut(out);
     commandLine.setErr(err);

@@ -13,7 +13,7 @@ import org.dkimrelay.relay.dkim.DkimVerifier;
 import org.dkimrelay.relay.dkim.HeaderBlock;
 import org.dkimrelay.relay.dkim.KeyRecordSource;
 import org.dkimrelay.relay.dkim.MalformedMessageException;
-import org.dkimrelay.relay.dns.DnsTxtLookup;
+import org.dkimrelay.relay.dns.DnsResolver;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -79,7 +79,7 @@ final class VerifyCommand implements Callable<Integer> {
   private KeyRecordSource dns() {
     String server = resolver != null ? resolver : options.config(context).dns().resolver();
     try {
-      return DnsTxtLookup.using(server);
+      return DnsResolver.using(server);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }

@@ -121,7 +121,7 @@ public final class DkimVerifier {
 
   private PublicKey publicKey(ParsedSignature sig) throws KeyRecordSource.LookupFailure {
     String name = sig.selector() + "._domainkey." + sig.domain();
-    List<String> records = keyRecords.txt(name);
+    List<String> records = keyRecords.keyRecords(name);
     if (records.isEmpty()) {
       throw new KeyToolException("no key record at " + name);
     }

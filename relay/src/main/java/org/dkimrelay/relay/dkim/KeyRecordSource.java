@@ -11,7 +11,7 @@ public interface KeyRecordSource {
    *
    * @throws LookupFailure when the answer could not be had (timeout, SERVFAIL): a temporary error
    */
-  List<String> txt(String name) throws LookupFailure;
+  List<String> keyRecords(String name) throws LookupFailure;
 
   /** The lookup failed for a reason that may pass; not the same as "no record". */
   final class LookupFailure extends Exception {

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,20 +32,24 @@ public final class Dnsmasq implements AutoCloseable {
    * names elsewhere.
    */
   public static Dnsmasq withTxt(Map<String, List<String>> txt, List<String> zones, Path workDir) {
+    List<String> lines = new ArrayList<>();
+    txt.forEach((name, strings) -> lines.add(txtRecord(name, strings)));
+    zones.forEach(zone -> lines.add("local=/" + zone + "/"));
+    return start(lines, workDir);
+  }
 
+  /** A {@code txt-record=} line: dnsmasq reads quoted strings in its config file. */
+  public static String txtRecord(String name, List<String> strings) {
+    StringBuilder line = new StringBuilder("txt-record=").append(name);
+    for (String string : strings) {
+      line.append(",\"").append(string).append('"');
+    }
+    return line.toString();
+  }
+
+  /** Starts a server answering from dnsmasq.conf(5) lines only (txt-record, mx-host, ...). */
+  public static Dnsmasq start(List<String> configLines, Path workDir) {
     int port = freeUdpPort();
-    // Records go in a config file: dnsmasq reads quoted strings there, not on its command line.
-    StringBuilder config = new StringBuilder();
-    txt.forEach(
-        (name, strings) -> {
-          config.append("txt-record=").append(name);
-          for (String string : strings) {
-            config.append(",\"").append(string).append('"');
-          }
-          config.append('\n');
-        });
-    zones.forEach(zone -> config.append("local=/").append(zone).append("/\n"));
-
     List<String> command =
         List.of(
             "/usr/sbin/dnsmasq",
@@ -60,7 +65,7 @@ public final class Dnsmasq implements AutoCloseable {
             "--pid-file=" + workDir.resolve("dnsmasq.pid"));
     try {
       Files.createDirectories(workDir);
-      Files.writeString(workDir.resolve("dnsmasq.conf"), config);
+      Files.writeString(workDir.resolve("dnsmasq.conf"), String.join("\n", configLines) + "\n");
       Process process =
           new ProcessBuilder(command)
               .redirectErrorStream(true)
