@@ -48,7 +48,13 @@ public final class SigningEngine {
     }
   }
 
+  /** The same engine signing with only {@code usable} of its keys. */
+  public SigningEngine withKeys(List<SigningKey> usable) {
+    return new SigningEngine(table.withKeys(usable), signer, rejectUnknownDomain, rejectMalformed);
+  }
+
   public BodyHasher newBodyHasher() {
+
     return signer.newBodyHasher();
   }
 

@@ -44,6 +44,11 @@ public final class SigningTable {
     return new SigningDecision.NoKey(from);
   }
 
+  /** The same table with only {@code usable} keys (those whose DNS record is published). */
+  public SigningTable withKeys(List<SigningKey> usable) {
+    return new SigningTable(usable, subdomains);
+  }
+
   /** Every key, for start-up messages. */
   public List<SigningKey> keys() {
     return keysByDomain.values().stream().flatMap(List::stream).toList();

@@ -1,13 +1,15 @@
 package org.dkimrelay.relay.smtp;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
 /** What every session shares: the signing engine, the spooler, upstream, limits, counters. */
 final class RelayContext {
-  private final SigningEngine engine;
+  private final AtomicReference<SigningEngine> engine;
+
   private final Spooler spooler;
   private final UpstreamSettings upstream;
   private final long maxMessageSize;
@@ -15,14 +17,20 @@ final class RelayContext {
 
   RelayContext(
       SigningEngine engine, Spooler spooler, UpstreamSettings upstream, long maxMessageSize) {
-    this.engine = engine;
+    this.engine = new AtomicReference<>(engine);
+
     this.spooler = spooler;
     this.upstream = upstream;
     this.maxMessageSize = maxMessageSize;
   }
 
+  /** The engine in force; a message uses the one it started with. */
   SigningEngine engine() {
-    return engine;
+    return engine.get();
+  }
+
+  void replaceEngine(SigningEngine replacement) {
+    engine.set(replacement);
   }
 
   Spooler spooler() {

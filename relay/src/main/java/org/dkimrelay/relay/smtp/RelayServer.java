@@ -68,7 +68,16 @@ public final class RelayServer {
     commands.addCommand(new UnsupportedCommand("BDAT", Replies.BDAT_NOT_SUPPORTED));
   }
 
+  /**
+   * Signs with {@code engine} from the next message on (keys whose DNS records appeared or went
+   * away); messages being signed finish with the engine they started with.
+   */
+  public void replaceEngine(SigningEngine engine) {
+    context.replaceEngine(engine);
+  }
+
   public void start() {
+
     server.start();
   }
 

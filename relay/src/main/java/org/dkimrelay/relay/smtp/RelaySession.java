@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
+import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.dkimrelay.relay.spool.SpooledMessage;
@@ -99,7 +100,9 @@ final class RelaySession {
    * @throws IOException when the client went away mid-DATA: nothing was sent upstream
    */
   String data(InputStream content) throws ReplyException, IOException {
-    BodyHasher bodyHasher = context.engine().newBodyHasher();
+    SigningEngine engine = context.engine(); // one engine for the whole message
+    BodyHasher bodyHasher = engine.newBodyHasher();
+
     SpooledMessage message;
     try {
       message = context.spooler().spool(content, bodyHasher);
@@ -112,7 +115,8 @@ final class RelaySession {
       throw new ReplyException(reply);
     }
     try (message) {
-      Outcome outcome = context.engine().process(message.header(), bodyHasher.finish());
+      Outcome outcome = engine.process(message.header(), bodyHasher.finish());
+
       List<SignatureField> fields = fieldsToSend(outcome, message);
       if (message.eightBit() && !connected().supports("8BITMIME")) {
         log("refused: 8-bit content", Replies.EIGHT_BIT_REFUSED);

@@ -26,7 +26,10 @@ class InstallIT {
     assertThat(prefix.resolve("lib/dkimrelay/dkimrelay.jar")).isRegularFile();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(etc.resolve("keys"))))
         .isEqualTo("rwx------");
-    assertThat(Files.readString(etc.resolve("dkimrelay.toml"))).contains("keys = \"keys\"");
+    assertThat(Files.readString(etc.resolve("dkimrelay.toml")))
+        .contains("keys = \"keys\"")
+        .contains("require-published = true");
+
     String unit = Files.readString(prefix.resolve("lib/systemd/system/dkimrelay.service"));
     assertThat(unit)
         .contains("ExecStart=" + prefix.resolve("bin/dkimrelay") + " run")

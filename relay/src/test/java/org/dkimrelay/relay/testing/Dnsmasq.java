@@ -49,7 +49,12 @@ public final class Dnsmasq implements AutoCloseable {
 
   /** Starts a server answering from dnsmasq.conf(5) lines only (txt-record, mx-host, ...). */
   public static Dnsmasq start(List<String> configLines, Path workDir) {
-    int port = freeUdpPort();
+    return start(configLines, workDir, freeUdpPort());
+  }
+
+  /** The same on a given port: a test can replace a server by another on the same address. */
+  public static Dnsmasq start(List<String> configLines, Path workDir, int port) {
+
     List<String> command =
         List.of(
             "/usr/sbin/dnsmasq",
@@ -104,7 +109,8 @@ public final class Dnsmasq implements AutoCloseable {
     throw new IllegalStateException("dnsmasq did not start listening within 10 s");
   }
 
-  private static int freeUdpPort() {
+  public static int freeUdpPort() {
+
     try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     } catch (IOException e) {

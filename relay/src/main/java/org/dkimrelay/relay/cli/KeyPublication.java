@@ -1,0 +1,62 @@
+package org.dkimrelay.relay.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dkimrelay.keys.dnscheck.DnsQuery;
+import org.dkimrelay.keys.dnscheck.DomainCheck;
+import org.dkimrelay.keys.dnscheck.Finding;
+import org.dkimrelay.relay.dkim.SigningKey;
+
+/**
+ * Whether each signing key's DNS record is published as it should be, with the same check as {@code
+ * dkimrelay check}. A lookup that fails is "unknown", never "not published": a DNS blip must not
+ * change what the relay signs with.
+ */
+final class KeyPublication {
+  private final DnsQuery dns;
+  private final DomainCheck check;
+
+  KeyPublication(DnsQuery dns) {
+    this.dns = dns;
+    this.check = new DomainCheck(dns);
+  }
+
+  /** One key's state. */
+  enum State {
+    PUBLISHED,
+    NOT_PUBLISHED,
+    UNKNOWN
+  }
+
+  record Status(SigningKey key, State state, String detail) {
+    String line() {
+      String name = key.key().selector().recordName(key.key().domain());
+      return name.substring(0, name.length() - 1)
+          + ": "
+          + switch (state) {
+            case PUBLISHED -> "published";
+            case NOT_PUBLISHED -> "NOT published (" + detail + ")";
+            case UNKNOWN -> "unknown, DNS lookup failed (" + detail + ")";
+          };
+    }
+  }
+
+  List<Status> check(List<SigningKey> keys) {
+    List<Status> statuses = new ArrayList<>();
+    for (SigningKey key : keys) {
+      String name = key.key().selector().recordName(key.key().domain());
+      try {
+        dns.txt(name.substring(0, name.length() - 1));
+      } catch (DnsQuery.DnsFailure e) {
+        statuses.add(new Status(key, State.UNKNOWN, e.getMessage()));
+        continue;
+      }
+      Finding finding = check.dkim(key.key());
+      statuses.add(
+          finding.status() == Finding.Status.FAIL
+              ? new Status(key, State.NOT_PUBLISHED, finding.found())
+              : new Status(key, State.PUBLISHED, finding.found()));
+    }
+    return statuses;
+  }
+}
