@@ -38,11 +38,7 @@ final class CheckCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DOMAIN")
   String domain;
 
-  @Option(
-      names = "--resolver",
-      paramLabel = "HOST[:PORT]",
-      description = "DNS server to ask (default: the config's dns.resolver, system).")
-  String resolver;
+  @Mixin ResolverOption resolver;
 
   @Option(
       names = "--ip",
@@ -75,13 +71,7 @@ final class CheckCommand implements Callable<Integer> {
         keys.add(directory.load(entry.domain(), entry.selector()));
       }
     }
-    DnsResolver dns;
-    try {
-      dns =
-          DnsResolver.using(resolver != null ? resolver : options.config(context).dns().resolver());
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage());
-    }
+    DnsResolver dns = resolver.dns(options.config(context));
     List<Finding> findings =
         new DomainCheck(dns)
             .check(

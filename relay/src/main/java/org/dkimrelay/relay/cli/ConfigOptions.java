@@ -6,6 +6,8 @@ import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.ConfigLoader;
 import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SigningSetup;
+import org.dkimrelay.relay.dkim.SigningEngine;
 import picocli.CommandLine.Option;
 
 /** {@code --config FILE} and {@code --keys DIR}, shared by every command that uses keys. */
@@ -38,6 +40,15 @@ final class ConfigOptions {
       }
     }
     return loaded;
+  }
+
+  /** The signing engine with every key of the keys directory, loaded and checked once. */
+  SigningEngine engine(CliContext context) {
+    try {
+      return SigningSetup.load(config(context).signing(), directory(context), context.clock());
+    } catch (ConfigException e) {
+      throw new UserError(e.getMessage());
+    }
   }
 
   /** {@code --keys} as given, else the configuration's {@code signing.keys}. */

@@ -8,7 +8,6 @@ import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
-import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.RsaKeySize;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
@@ -56,15 +55,7 @@ final class KeygenCommand implements Callable<Integer> {
       description = "Accept a 1024-bit RSA key (not recommended; RFC 8301).")
   boolean allowWeak;
 
-  @Option(
-      names = "--ttl",
-      paramLabel = "SECONDS",
-      defaultValue = "" + MailDnsPlan.DEFAULT_TTL,
-      description = "TTL of the printed record (default: ${DEFAULT-VALUE}).")
-  int ttl;
-
-  @Option(names = "--json", description = "Print the record as JSON, for automation.")
-  boolean json;
+  @Mixin RecordOptions recordOptions;
 
   @Mixin ConfigOptions keys;
 
@@ -86,10 +77,10 @@ final class KeygenCommand implements Callable<Integer> {
     DkimKey key =
         new DkimKeyGenerator(context.random())
             .generate(signingDomain, keySelector, keyAlgorithm, rsaBits);
-    TxtRecord record = key.txtRecord(RecordTtl.check(ttl));
+    TxtRecord record = key.txtRecord(recordOptions.ttl());
     Path keyFile = directory.store(key, record);
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (recordOptions.json) {
       RecordPrinter.printJson(out, key, record, keyFile.toString());
     } else {
       out.println("Wrote " + key.describe() + " key " + keySelector + " for " + signingDomain);

@@ -4,14 +4,12 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.KeyDirectory;
-import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.keys.TxtRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -30,15 +28,7 @@ final class KeysShowCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "SELECTOR")
   String selector;
 
-  @Option(
-      names = "--ttl",
-      paramLabel = "SECONDS",
-      defaultValue = "" + MailDnsPlan.DEFAULT_TTL,
-      description = "TTL of the printed record (default: ${DEFAULT-VALUE}).")
-  int ttl;
-
-  @Option(names = "--json", description = "Print the record as JSON, for automation.")
-  boolean json;
+  @Mixin RecordOptions recordOptions;
 
   @Mixin ConfigOptions keys;
 
@@ -50,9 +40,9 @@ final class KeysShowCommand implements Callable<Integer> {
   public Integer call() {
     KeyDirectory directory = keys.directory(context);
     DkimKey key = directory.load(SigningDomain.parse(domain), Selector.parse(selector));
-    TxtRecord record = key.txtRecord(RecordTtl.check(ttl));
+    TxtRecord record = key.txtRecord(recordOptions.ttl());
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (recordOptions.json) {
       String keyFile = directory.keyFile(key.domain(), key.selector()).toString();
       RecordPrinter.printJson(out, key, record, keyFile);
     } else {

@@ -27,13 +27,10 @@ import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.RsaKeySize;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.ConfigLoader;
 import org.dkimrelay.relay.config.RelayConfig;
-import org.dkimrelay.relay.config.SigningSetup;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dns.DnsResolver;
 import org.dkimrelay.relay.smtp.RelayServer;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.TlsContexts;
@@ -100,18 +97,13 @@ final class RunCommand implements Callable<Integer> {
               + keys.root()
               + ": create one with 'dkimrelay keygen DOMAIN', or start with 'run --domain DOMAIN'");
     }
-    SigningEngine engine;
-    try {
-      engine = SigningSetup.load(config.signing(), keys, context.clock());
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
+    SigningEngine engine = options.engine(context);
     UpstreamSettings upstream = upstreamSettings(config);
     if (checkConfig) {
       out.println("configuration and " + engine.table().keys().size() + " key(s) are valid");
       return ExitCode.OK;
     }
-    KeyPublication publication = new KeyPublication(resolver(config));
+    KeyPublication publication = new KeyPublication(ResolverOption.using(config.dns().resolver()));
     List<SigningKey> allKeys = engine.table().keys();
     List<KeyPublication.Status> published = publication.check(allKeys);
     boolean requirePublished = config.signing().requirePublished();
@@ -263,14 +255,6 @@ final class RunCommand implements Callable<Integer> {
                 + status.line()
                 + ": signing anyway; receivers cannot verify until it is published");
       }
-    }
-  }
-
-  private static DnsResolver resolver(RelayConfig config) {
-    try {
-      return DnsResolver.using(config.dns().resolver());
-    } catch (IllegalArgumentException e) {
-      throw new UserError("dns.resolver: " + e.getMessage());
     }
   }
 

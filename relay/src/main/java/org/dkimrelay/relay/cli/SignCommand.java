@@ -8,9 +8,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.RelayConfig;
-import org.dkimrelay.relay.config.SigningSetup;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningDecision;
@@ -51,12 +49,7 @@ final class SignCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     RelayConfig config = options.config(context);
-    SigningEngine engine;
-    try {
-      engine = SigningSetup.load(config.signing(), options.directory(context), context.clock());
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
+    SigningEngine engine = options.engine(context);
     BodyHasher bodyHasher = engine.newBodyHasher();
     try (SpooledMessage message = MessageInput.read(context, bodyHasher)) {
       if (explain) {

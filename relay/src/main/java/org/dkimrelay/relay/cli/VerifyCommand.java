@@ -13,7 +13,6 @@ import org.dkimrelay.relay.dkim.DkimVerifier;
 import org.dkimrelay.relay.dkim.HeaderBlock;
 import org.dkimrelay.relay.dkim.KeyRecordSource;
 import org.dkimrelay.relay.dkim.MalformedMessageException;
-import org.dkimrelay.relay.dns.DnsResolver;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,11 +32,7 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(
-      names = "--resolver",
-      paramLabel = "HOST[:PORT]",
-      description = "DNS server to ask (default: the config's dns.resolver, system).")
-  String resolver;
+  @Mixin ResolverOption resolver;
 
   @Option(
       names = "--record",
@@ -54,7 +49,8 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    KeyRecordSource source = records != null ? offline(records) : dns();
+    KeyRecordSource source =
+        records != null ? offline(records) : resolver.dns(options.config(context));
     try (SpooledMessage message = MessageInput.read(context, OutputStream.nullOutputStream());
         InputStream body = message.openBody()) {
       HeaderBlock headers;
@@ -73,15 +69,6 @@ final class VerifyCommand implements Callable<Integer> {
       results.forEach(result -> out.println(result.line()));
       boolean allPass = results.stream().allMatch(r -> r.status() == DkimVerifier.Status.PASS);
       return allPass ? ExitCode.OK : ExitCode.FAILED;
-    }
-  }
-
-  private KeyRecordSource dns() {
-    String server = resolver != null ? resolver : options.config(context).dns().resolver();
-    try {
-      return DnsResolver.using(server);
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage());
     }
   }
 

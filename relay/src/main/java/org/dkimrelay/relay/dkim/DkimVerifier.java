@@ -104,11 +104,7 @@ public final class DkimVerifier {
                   headers, sig.signedNames(), sig.canonicalization().header()),
               sig.fieldWithoutSignature(),
               sig.canonicalization().header());
-      Signature verifier =
-          sig.algorithm() == KeyAlgorithm.RSA
-              ? Signature.getInstance("SHA256withRSA")
-              : Signature.getInstance(
-                  Ed25519Sha256Signature.ALGORITHM, Ed25519Sha256Signature.PROVIDER);
+      Signature verifier = Signatures.forAlgorithm(sig.algorithm());
       verifier.initVerify(key);
       verifier.update(data);
       return verifier.verify(sig.signature())

@@ -5,7 +5,6 @@ import java.security.Signature;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.dkimrelay.keys.DkimKey;
-import org.dkimrelay.keys.KeyAlgorithm;
 
 /**
  * A key ready to sign: its JCA signature objects are initialised once and reused (a signature
@@ -38,11 +37,7 @@ public final class SigningKey {
   }
 
   private Signature newSignature() throws GeneralSecurityException {
-    Signature signature =
-        key.algorithm() == KeyAlgorithm.RSA
-            ? Signature.getInstance("SHA256withRSA")
-            : Signature.getInstance(
-                Ed25519Sha256Signature.ALGORITHM, Ed25519Sha256Signature.PROVIDER);
+    Signature signature = Signatures.forAlgorithm(key.algorithm());
     signature.initSign(key.privateKey());
     return signature;
   }

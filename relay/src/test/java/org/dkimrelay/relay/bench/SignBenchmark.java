@@ -13,7 +13,7 @@ import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.DkimSigner;
-import org.dkimrelay.relay.dkim.Ed25519Sha256Signature;
+import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
@@ -62,11 +62,7 @@ public final class SignBenchmark {
 
   /** Signatures per second of SHA256withRSA / SHA256withEd25519 over ~600 bytes of header data. */
   private static double rawRate(DkimKey key, long measureNanos) throws Exception {
-    Signature signature =
-        key.algorithm() == KeyAlgorithm.RSA
-            ? Signature.getInstance("SHA256withRSA")
-            : Signature.getInstance(
-                Ed25519Sha256Signature.ALGORITHM, Ed25519Sha256Signature.PROVIDER);
+    Signature signature = Signatures.forAlgorithm(key.algorithm());
     signature.initSign(key.privateKey());
     byte[] data = new byte[600];
     new SecureRandom().nextBytes(data);

@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,7 +75,8 @@ public final class Dnsmasq implements AutoCloseable {
               .redirectOutput(workDir.resolve("dnsmasq.log").toFile())
               .start();
       Dnsmasq server = new Dnsmasq(process, port);
-      server.awaitReady(workDir);
+      // dnsmasq also listens on TCP; a connection means it is serving
+      Listening.await(process, port, workDir.resolve("dnsmasq.log"), "dnsmasq");
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException(
@@ -88,25 +87,6 @@ public final class Dnsmasq implements AutoCloseable {
   /** {@code 127.0.0.1:PORT}, for {@code --resolver}. */
   public String address() {
     return "127.0.0.1:" + port;
-  }
-
-  private void awaitReady(Path workDir) throws IOException {
-    // dnsmasq also listens on TCP; a successful connect means it is serving.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            "dnsmasq exited: " + Files.readString(workDir.resolve("dnsmasq.log")));
-      }
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-        return;
-      } catch (IOException notYet) {
-        Thread.onSpinWait();
-      }
-    }
-    close();
-    throw new IllegalStateException("dnsmasq did not start listening within 10 s");
   }
 
   public static int freeUdpPort() {

@@ -3,9 +3,7 @@ package org.dkimrelay.relay.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +40,7 @@ public final class SmtpSink implements AutoCloseable {
               .redirectOutput(workDir.resolve("smtp-sink.log").toFile())
               .start();
       SmtpSink sink = new SmtpSink(process, port);
-      sink.awaitListening(workDir);
+      Listening.await(process, port, workDir.resolve("smtp-sink.log"), "smtp-sink");
       return sink;
     } catch (IOException e) {
       throw new UncheckedIOException(
@@ -52,24 +50,6 @@ public final class SmtpSink implements AutoCloseable {
 
   public int port() {
     return port;
-  }
-
-  private void awaitListening(Path workDir) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            "smtp-sink exited: " + Files.readString(workDir.resolve("smtp-sink.log")));
-      }
-      try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-        return;
-      } catch (IOException notYet) {
-        Thread.onSpinWait();
-      }
-    }
-    close();
-    throw new IllegalStateException("smtp-sink did not listen within 10 s");
   }
 
   static int freePort() {
