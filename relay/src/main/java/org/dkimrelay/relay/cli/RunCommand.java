@@ -9,15 +9,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.YearMonth;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
@@ -103,17 +97,13 @@ final class RunCommand implements Callable<Integer> {
       out.println("configuration and " + engine.table().keys().size() + " key(s) are valid");
       return ExitCode.OK;
     }
-    KeyPublication publication = new KeyPublication(ResolverOption.using(config.dns().resolver()));
-    List<SigningKey> allKeys = engine.table().keys();
-    List<KeyPublication.Status> published = publication.check(allKeys);
-    boolean requirePublished = config.signing().requirePublished();
-    Set<SigningKey> usable = usable(published, Set.of());
+    PublishedKeys published =
+        new PublishedKeys(
+            new KeyPublication(ResolverOption.using(config.dns().resolver())),
+            engine,
+            config.signing().requirePublished());
     RelayServer server =
-        new RelayServer(
-            listen(config),
-            requirePublished ? engine.withKeys(List.copyOf(usable)) : engine,
-            spooler(config),
-            upstream);
+        new RelayServer(listen(config), published.engine(), spooler(config), upstream);
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.INFO);
     try {
@@ -122,15 +112,15 @@ final class RunCommand implements Callable<Integer> {
       throw new UserError("cannot listen on " + config.listen().address() + ": " + rootMessage(e));
     }
     printRecords(engine, out);
-    printPublication(published, requirePublished, out);
+    published.print(out);
     out.printf(
         "dkimrelay listening on %s:%d, signing for %d key(s), upstream %s%n",
         config.listen().address().host(),
         server.port(),
-        requirePublished ? usable.size() : allKeys.size(),
+        published.signingKeys(),
         config.upstream().address());
     out.flush();
-    recheckPeriodically(config, publication, allKeys, engine, server, usable, out);
+    published.watch(server, config.dns().recheck().duration(), out);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -163,99 +153,6 @@ final class RunCommand implements Callable<Integer> {
     Path file = keys.store(key, key.txtRecord(MailDnsPlan.DEFAULT_TTL));
     out.println(
         "Created " + key.describe() + " key " + selector + " for " + signingDomain + ": " + file);
-  }
-
-  /**
-   * Every {@code dns.recheck}, looks the keys' records up again. With {@code
-   * signing.require-published}, a key that appears starts signing and one that disappears stops;
-   * either way the change is printed and logged.
-   */
-  private static void recheckPeriodically(
-      RelayConfig config,
-      KeyPublication publication,
-      List<SigningKey> allKeys,
-      SigningEngine engine,
-      RelayServer server,
-      Set<SigningKey> initiallyUsable,
-      PrintWriter out) {
-    boolean requirePublished = config.signing().requirePublished();
-    long period = config.dns().recheck().duration().toMillis();
-    ScheduledExecutorService scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "dkimrelay-dns-recheck");
-              thread.setDaemon(true);
-              return thread;
-            });
-    Set<SigningKey> current = new HashSet<>(initiallyUsable);
-    scheduler.scheduleWithFixedDelay(
-        () -> {
-          try {
-            List<KeyPublication.Status> statuses = publication.check(allKeys);
-            Set<SigningKey> now = usable(statuses, current);
-            if (!now.equals(current)) {
-              for (KeyPublication.Status status : statuses) {
-                if (now.contains(status.key()) != current.contains(status.key())) {
-                  String change =
-                      "dkimrelay: "
-                          + status.line()
-                          + (requirePublished
-                              ? (now.contains(status.key())
-                                  ? ": signing with it"
-                                  : ": no longer signing with it")
-                              : "");
-                  out.println(change);
-                  out.flush();
-                  LOG.warn(change);
-                }
-              }
-              current.clear();
-              current.addAll(now);
-              if (requirePublished) {
-                server.replaceEngine(engine.withKeys(List.copyOf(now)));
-              }
-            }
-          } catch (RuntimeException e) {
-            LOG.warn("DNS recheck failed: {}", e.toString());
-          }
-        },
-        period,
-        period,
-        TimeUnit.MILLISECONDS);
-  }
-
-  /** Published keys; a key whose lookup failed keeps its previous state ({@code before}). */
-  private static Set<SigningKey> usable(
-      List<KeyPublication.Status> statuses, Set<SigningKey> before) {
-    Set<SigningKey> usable = new HashSet<>();
-    for (KeyPublication.Status status : statuses) {
-      boolean published =
-          status.state() == KeyPublication.State.PUBLISHED
-              || (status.state() == KeyPublication.State.UNKNOWN && before.contains(status.key()));
-      if (published) {
-        usable.add(status.key());
-      }
-    }
-    return usable;
-  }
-
-  private static void printPublication(
-      List<KeyPublication.Status> statuses, boolean requirePublished, PrintWriter out) {
-    for (KeyPublication.Status status : statuses) {
-      if (status.state() == KeyPublication.State.PUBLISHED) {
-        out.println("  " + status.line());
-      } else if (requirePublished) {
-        out.println(
-            "  "
-                + status.line()
-                + ": held, not used to sign until its record is published (signing.require-published)");
-      } else {
-        out.println(
-            "  "
-                + status.line()
-                + ": signing anyway; receivers cannot verify until it is published");
-      }
-    }
   }
 
   private static void printRecords(SigningEngine engine, PrintWriter out) {

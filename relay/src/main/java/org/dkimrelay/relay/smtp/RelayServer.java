@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.internal.server.CommandHandler;
 import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.smtp.server.Session;
 
 /**
  * The inbound SMTP server (the only user of SubEthaSMTP): SubEthaSMTP for sockets, sessions and
@@ -54,9 +55,7 @@ public final class RelayServer {
               .connectionTimeout((int) listen.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
               .sessionHandler(sessions)
               .messageHandlerFactory(
-                  context ->
-                      new RelayMessageHandler(
-                          sessions.of((org.subethamail.smtp.server.Session) context)))
+                  context -> new RelayMessageHandler(sessions.of((Session) context)))
               .build();
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("listen.address: cannot use '" + listen.host() + "'");

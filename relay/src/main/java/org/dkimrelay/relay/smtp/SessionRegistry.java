@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.relay.upstream.SmtpReply;
 import org.subethamail.smtp.server.Session;
 import org.subethamail.smtp.server.SessionHandler;
 
@@ -66,7 +67,7 @@ final class SessionRegistry implements SessionHandler {
     stopping = true;
   }
 
-  private static SessionAcceptance refuse(org.dkimrelay.relay.upstream.SmtpReply reply) {
+  private static SessionAcceptance refuse(SmtpReply reply) {
     return SessionAcceptance.failure(
         reply.code(), reply.enhanced() + " " + String.join(" ", reply.lines()));
   }

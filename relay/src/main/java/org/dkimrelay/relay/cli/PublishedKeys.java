@@ -1,0 +1,125 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.smtp.RelayServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * DNS-aware signing for {@code run}: which keys have their record published, at start and every
+ * {@code dns.recheck}. With {@code signing.require-published} only those sign; otherwise the relay
+ * only says which ones receivers cannot verify. A failed lookup keeps a key's state.
+ */
+final class PublishedKeys {
+  private static final Logger LOG = LoggerFactory.getLogger(PublishedKeys.class);
+
+  private final KeyPublication publication;
+  private final SigningEngine engine;
+  private final boolean requirePublished;
+  private final List<KeyPublication.Status> initial;
+  private final Set<SigningKey> usable;
+
+  PublishedKeys(KeyPublication publication, SigningEngine engine, boolean requirePublished) {
+    this.publication = publication;
+    this.engine = engine;
+    this.requirePublished = requirePublished;
+    this.initial = publication.check(engine.table().keys());
+    this.usable = usable(initial, Set.of());
+  }
+
+  /** The engine to start with: every key, or only the published ones. */
+  SigningEngine engine() {
+    return requirePublished ? engine.withKeys(List.copyOf(usable)) : engine;
+  }
+
+  int signingKeys() {
+    return requirePublished ? usable.size() : engine.table().keys().size();
+  }
+
+  void print(PrintWriter out) {
+    for (KeyPublication.Status status : initial) {
+      if (status.state() == KeyPublication.State.PUBLISHED) {
+        out.println("  " + status.line());
+      } else if (requirePublished) {
+        out.println(
+            "  "
+                + status.line()
+                + ": held, not used to sign until its record is published (signing.require-published)");
+      } else {
+        out.println(
+            "  "
+                + status.line()
+                + ": signing anyway; receivers cannot verify until it is published");
+      }
+    }
+  }
+
+  /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
+  void watch(RelayServer server, Duration period, PrintWriter out) {
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "dkimrelay-dns-recheck");
+              thread.setDaemon(true);
+              return thread;
+            });
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            recheck(server, out);
+          } catch (RuntimeException e) {
+            LOG.warn("DNS recheck failed: {}", e.toString());
+          }
+        },
+        period.toMillis(),
+        period.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private synchronized void recheck(RelayServer server, PrintWriter out) {
+    List<KeyPublication.Status> statuses = publication.check(engine.table().keys());
+    Set<SigningKey> now = usable(statuses, usable);
+    if (now.equals(usable)) {
+      return;
+    }
+    for (KeyPublication.Status status : statuses) {
+      boolean nowUsable = now.contains(status.key());
+      if (nowUsable != usable.contains(status.key())) {
+        String action = nowUsable ? ": signing with it" : ": no longer signing with it";
+        String change = "dkimrelay: " + status.line() + (requirePublished ? action : "");
+        out.println(change);
+        out.flush();
+        LOG.warn(change);
+      }
+    }
+    usable.clear();
+    usable.addAll(now);
+    if (requirePublished) {
+      server.replaceEngine(engine.withKeys(List.copyOf(now)));
+    }
+  }
+
+  /** Published keys; a key whose lookup failed keeps its previous state ({@code before}). */
+  private static Set<SigningKey> usable(
+      List<KeyPublication.Status> statuses, Set<SigningKey> before) {
+    Set<SigningKey> usable = new HashSet<>();
+    for (KeyPublication.Status status : statuses) {
+      boolean published =
+          status.state() == KeyPublication.State.PUBLISHED
+              || (status.state() == KeyPublication.State.UNKNOWN && before.contains(status.key()));
+      if (published) {
+        usable.add(status.key());
+      }
+    }
+    return usable;
+  }
+}
