@@ -68,10 +68,11 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
         text.append("\r\n");
       }
       text.append(code).append(i == lines.size() - 1 ? ' ' : '-');
+      String line = lines.get(i);
       if (!enhanced.isEmpty()) {
-        text.append(enhanced).append(' ');
+        text.append(enhanced).append(line.isEmpty() ? "" : " ");
       }
-      text.append(lines.get(i));
+      text.append(line);
     }
     return text.toString();
   }

@@ -1,0 +1,78 @@
+package org.dkimrelay.relay.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReplyReaderTest {
+
+  private static SmtpReply read(String wire) throws IOException {
+    return new ReplyReader(new ByteArrayInputStream(wire.getBytes(StandardCharsets.UTF_8))).read();
+  }
+
+  @Test
+  void multiLineReplyWithEnhancedCodesRoundTrips() throws IOException {
+    SmtpReply reply = read("550-5.1.1 no such user\r\n550-5.1.1 really\r\n550 5.1.1 bye\r\n");
+    assertThat(reply.code()).isEqualTo(550);
+    assertThat(reply.enhanced()).isEqualTo("5.1.1");
+    assertThat(reply.lines()).containsExactly("no such user", "really", "bye");
+    assertThat(reply.wire())
+        .isEqualTo("550-5.1.1 no such user\r\n550-5.1.1 really\r\n550 5.1.1 bye");
+  }
+
+  @Test
+  void replyWithoutEnhancedCodeOrTextIsKeptAsIs() throws IOException {
+    assertThat(read("250 Ok\r\n").enhanced()).isEmpty();
+    assertThat(read("354\r\n").lines()).containsExactly("");
+    assertThat(read("250 2.0.0\r\n").wire()).isEqualTo("250 2.0.0");
+  }
+
+  @Test
+  void ehloKeywordsAreTheLinesAfterTheFirst() throws IOException {
+    SmtpReply ehlo = read("250-mx.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+    assertThat(ehlo.lines()).containsExactly("mx.example", "PIPELINING", "8BITMIME");
+  }
+
+  @Test
+  void garbageAndDisagreeingCodesAreProtocolErrors() {
+    assertThatThrownBy(() -> read("hello\r\n")).isInstanceOf(ReplyReader.ProtocolException.class);
+    assertThatThrownBy(() -> read("250-a\r\n251 b\r\n"))
+        .isInstanceOf(ReplyReader.ProtocolException.class);
+    assertThatThrownBy(() -> read("699 x\r\n")).isInstanceOf(ReplyReader.ProtocolException.class);
+    assertThatThrownBy(() -> read("250x\r\n")).isInstanceOf(ReplyReader.ProtocolException.class);
+    assertThatThrownBy(() -> read("250 " + "x".repeat(5000) + "\r\n"))
+        .isInstanceOf(ReplyReader.ProtocolException.class);
+  }
+
+  @Test
+  void aClosedConnectionIsADroppedConnection() {
+    assertThatThrownBy(() -> read("250-half"))
+        .isInstanceOf(ReplyReader.ConnectionDroppedException.class);
+  }
+
+  @Test
+  void ourRepliesCannotCarryLineBreaks() {
+    assertThat(SmtpReply.of(451, "4.4.1", "a\r\nb").lines()).containsExactly("a b");
+    assertThatThrownBy(() -> new SmtpReply(250, "", List.of("a\nb")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void dotStuffingDoublesLineStartDotsAndEndsWithCrlfDotCrlf() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    DotStuffingOutputStream stuffing = new DotStuffingOutputStream(out);
+    byte[] content = ".first\r\nmid.dle\r\n.\r\nlast".getBytes(StandardCharsets.US_ASCII);
+    for (byte b : content) {
+      stuffing.write(b); // byte by byte, the worst split
+    }
+    stuffing.finish();
+    assertThat(out.toString(StandardCharsets.US_ASCII))
+        .isEqualTo("..first\r\nmid.dle\r\n..\r\nlast\r\n.\r\n");
+  }
+}
