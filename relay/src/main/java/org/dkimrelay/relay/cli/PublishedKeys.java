@@ -41,6 +41,11 @@ final class PublishedKeys {
     return requirePublished ? engine.withKeys(List.copyOf(usable)) : engine;
   }
 
+  /** True while {@code key}'s record is published (the last check's answer). */
+  synchronized boolean usable(SigningKey key) {
+    return usable.contains(key);
+  }
+
   int signingKeys() {
     return requirePublished ? usable.size() : engine.table().keys().size();
   }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.YearMonth;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -22,9 +23,12 @@ import org.dkimrelay.keys.RsaKeySize;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.ConfigLoader;
+import org.dkimrelay.relay.config.HostPort;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.metrics.MetricsServer;
+import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.smtp.RelayServer;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.TlsContexts;
@@ -102,8 +106,10 @@ final class RunCommand implements Callable<Integer> {
             new KeyPublication(ResolverOption.using(config.dns().resolver())),
             engine,
             config.signing().requirePublished());
+    RelayMetrics metrics = new RelayMetrics();
     RelayServer server =
-        new RelayServer(listen(config), published.engine(), spooler(config), upstream);
+        new RelayServer(listen(config), published.engine(), spooler(config), upstream, metrics);
+    keyMetrics(metrics, keys, engine, published);
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.INFO);
     try {
@@ -113,6 +119,7 @@ final class RunCommand implements Callable<Integer> {
     }
     printRecords(engine, out);
     published.print(out);
+    startMetrics(config, metrics, out);
     out.printf(
         "dkimrelay listening on %s:%d, signing for %d key(s), upstream %s%n",
         config.listen().address().host(),
@@ -139,6 +146,40 @@ final class RunCommand implements Callable<Integer> {
                 "dkimrelay-shutdown"));
     stopped.await();
     return ExitCode.OK;
+  }
+
+  private void keyMetrics(
+      RelayMetrics metrics, KeyDirectory keys, SigningEngine engine, PublishedKeys published) {
+    for (SigningKey key : engine.table().keys()) {
+      Path file = keys.keyFile(key.key().domain(), key.key().selector());
+      Instant created;
+      try {
+        created = Files.getLastModifiedTime(file).toInstant();
+      } catch (IOException e) {
+        created = context.clock().instant();
+      }
+      metrics.key(
+          key.key().domain().name(),
+          key.key().selector().value(),
+          created,
+          context.clock(),
+          () -> published.usable(key));
+    }
+  }
+
+  /** {@code [metrics] address}: Prometheus text at /metrics; off unless set. */
+  private static void startMetrics(RelayConfig config, RelayMetrics metrics, PrintWriter out) {
+    HostPort address = config.metrics().address();
+    if (address == null) {
+      return;
+    }
+    try {
+      MetricsServer server = new MetricsServer(address.host(), address.port(), metrics);
+      server.start();
+      out.println("metrics at http://" + address.host() + ":" + server.port() + "/metrics");
+    } catch (IOException e) {
+      throw new UserError("metrics.address " + address + ": " + e.getMessage());
+    }
   }
 
   private void createFirstKey(KeyDirectory keys, SigningDomain signingDomain, PrintWriter out) {

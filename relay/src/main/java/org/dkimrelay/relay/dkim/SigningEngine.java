@@ -33,7 +33,7 @@ public final class SigningEngine {
     }
 
     /** Send the message as it is; policy allows it, for {@code reason}. */
-    record Unsigned(String reason) implements Outcome {}
+    record Unsigned(Why why, String reason) implements Outcome {}
 
     /** Refuse the message for good (5xx): policy says so. */
     record Refused(Why why, String reason) implements Outcome {}
@@ -104,7 +104,7 @@ public final class SigningEngine {
       String reason = "no key for From domain " + noKey.fromDomain();
       return rejectUnknownDomain
           ? new Outcome.Refused(Outcome.Why.UNKNOWN_DOMAIN, reason)
-          : new Outcome.Unsigned(reason);
+          : new Outcome.Unsigned(Outcome.Why.UNKNOWN_DOMAIN, reason);
     }
     SigningDecision.Sign sign = (SigningDecision.Sign) decision;
     try {
@@ -118,6 +118,6 @@ public final class SigningEngine {
   private Outcome malformed(String reason) {
     return rejectMalformed
         ? new Outcome.Refused(Outcome.Why.MALFORMED, reason)
-        : new Outcome.Unsigned("malformed, passed by policy: " + reason);
+        : new Outcome.Unsigned(Outcome.Why.MALFORMED, "malformed, passed by policy: " + reason);
   }
 }

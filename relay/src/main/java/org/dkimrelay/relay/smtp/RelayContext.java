@@ -3,6 +3,7 @@ package org.dkimrelay.relay.smtp;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
@@ -13,12 +14,18 @@ final class RelayContext {
   private final Spooler spooler;
   private final UpstreamSettings upstream;
   private final long maxMessageSize;
+  private final RelayMetrics metrics;
+
   private final AtomicInteger openTransactions = new AtomicInteger();
 
   RelayContext(
-      SigningEngine engine, Spooler spooler, UpstreamSettings upstream, long maxMessageSize) {
+      SigningEngine engine,
+      Spooler spooler,
+      UpstreamSettings upstream,
+      long maxMessageSize,
+      RelayMetrics metrics) {
     this.engine = new AtomicReference<>(engine);
-
+    this.metrics = metrics;
     this.spooler = spooler;
     this.upstream = upstream;
     this.maxMessageSize = maxMessageSize;
@@ -41,7 +48,12 @@ final class RelayContext {
     return upstream;
   }
 
+  RelayMetrics metrics() {
+    return metrics;
+  }
+
   long maxMessageSize() {
+
     return maxMessageSize;
   }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.dkimrelay.relay.config.Cidr;
 import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 import org.slf4j.Logger;
@@ -40,9 +41,14 @@ public final class RelayServer {
       Duration idleTimeout) {}
 
   public RelayServer(
-      Listen listen, SigningEngine engine, Spooler spooler, UpstreamSettings upstream) {
-    this.context = new RelayContext(engine, spooler, upstream, listen.maxMessageSize());
+      Listen listen,
+      SigningEngine engine,
+      Spooler spooler,
+      UpstreamSettings upstream,
+      RelayMetrics metrics) {
+    this.context = new RelayContext(engine, spooler, upstream, listen.maxMessageSize(), metrics);
     this.sessions = new SessionRegistry(context, listen.allow(), listen.maxSessions());
+    metrics.sessions(sessions::openSessions);
     try {
       this.server =
           SMTPServer.port(listen.port())

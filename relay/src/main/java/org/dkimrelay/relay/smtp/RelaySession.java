@@ -3,13 +3,16 @@ package org.dkimrelay.relay.smtp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
+import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.upstream.MailParameters;
@@ -102,50 +105,88 @@ final class RelaySession {
   String data(InputStream content) throws ReplyException, IOException {
     SigningEngine engine = context.engine(); // one engine for the whole message
     BodyHasher bodyHasher = engine.newBodyHasher();
-
     SpooledMessage message;
     try {
       message = context.spooler().spool(content, bodyHasher);
     } catch (SpoolException e) {
+      boolean tooLarge = e.reason() == SpoolException.Reason.MESSAGE_TOO_LARGE;
       SmtpReply reply =
-          e.reason() == SpoolException.Reason.MESSAGE_TOO_LARGE
+          tooLarge
               ? Replies.messageTooLarge(context.maxMessageSize())
               : Replies.malformed(e.getMessage());
+      context.metrics().refused(tooLarge ? "too_large" : "header_too_large");
       log("refused: " + e.getMessage(), reply);
       throw new ReplyException(reply);
     }
     try (message) {
+      long received = System.nanoTime();
       Outcome outcome = engine.process(message.header(), bodyHasher.finish());
-
       List<SignatureField> fields = fieldsToSend(outcome, message);
-      if (message.eightBit() && !connected().supports("8BITMIME")) {
+      if (message.eightBit() && !upstreamSupports8BitMime()) {
+        context.metrics().refused("8bit");
         log("refused: 8-bit content", Replies.EIGHT_BIT_REFUSED);
         throw new ReplyException(Replies.EIGHT_BIT_REFUSED);
       }
-      SmtpReply reply =
-          upstream(
-              () ->
-                  connected()
-                      .data(
-                          out -> {
-                            for (SignatureField field : fields) {
-                              out.write(field.bytes());
-                            }
-                            out.write(message.header());
-                            try (InputStream body = message.openBody()) {
-                              body.transferTo(out);
-                            }
-                          }));
+      SmtpReply reply = send(fields, message);
       upstreamTransaction = false; // after the final reply upstream's transaction is over
       log(describe(outcome, message), reply);
+      count(outcome, reply, message.size(), Duration.ofNanos(System.nanoTime() - received));
       if (!reply.positive()) {
         throw new ReplyException(reply);
       }
       return reply.enhanced().isEmpty()
           ? String.join(" ", reply.lines())
           : reply.enhanced() + " " + String.join(" ", reply.lines());
+    }
+  }
+
+  /** The new fields, then the message as received; upstream dot-stuffs it. */
+  private SmtpReply send(List<SignatureField> fields, SpooledMessage message)
+      throws ReplyException {
+    try {
+      return upstream(
+          () ->
+              connected()
+                  .data(
+                      out -> {
+                        for (SignatureField field : fields) {
+                          out.write(field.bytes());
+                        }
+                        out.write(message.header());
+                        try (InputStream body = message.openBody()) {
+                          body.transferTo(out);
+                        }
+                      }));
+    } catch (ReplyException e) {
+      context.metrics().tempfailed("upstream");
+      throw e;
+    }
+  }
+
+  private boolean upstreamSupports8BitMime() throws ReplyException {
+    try {
+      return connected().supports("8BITMIME");
     } catch (UpstreamException e) {
+      context.metrics().tempfailed("upstream");
       throw new ReplyException(Replies.upstreamFailed(e));
+    }
+  }
+
+  private void count(Outcome outcome, SmtpReply reply, long size, Duration took) {
+    RelayMetrics metrics = context.metrics();
+    metrics.upstreamReply(reply.code());
+    metrics.message(size, took);
+    if (!reply.positive()) {
+      return;
+    }
+    if (outcome instanceof Outcome.Signed signed) {
+      for (SignatureField field : signed.fields()) {
+        DkimKey key = field.key().key();
+        metrics.signed(
+            key.domain().name(), key.selector().value(), key.algorithm().signatureAlgorithm());
+      }
+    } else if (outcome instanceof Outcome.Unsigned unsigned) {
+      metrics.unsigned(unsigned.why().name());
     }
   }
 
@@ -163,7 +204,9 @@ final class RelaySession {
           refused.why() == Outcome.Why.MALFORMED
               ? Replies.malformed(refused.reason())
               : Replies.unknownDomain(refused.reason());
+      context.metrics().refused(refused.why().name());
     } else {
+      context.metrics().tempfailed("signing");
       LOG.error("session={} {}", id, ((Outcome.Failed) outcome).reason());
       reply = Replies.signingFailed();
     }

@@ -62,6 +62,10 @@ final class SessionRegistry implements SessionHandler {
     return relay;
   }
 
+  int openSessions() {
+    return open.get();
+  }
+
   /** From now on new connections get 421 4.3.2. */
   void stopAdmitting() {
     stopping = true;

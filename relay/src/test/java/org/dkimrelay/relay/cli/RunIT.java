@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
 import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,7 @@ class RunIT {
   void runWithDomainCreatesTheKeyPrintsTheRecordAndRelaysA50MegabyteMessageIn256MegabytesOfHeap()
       throws Exception {
     try (RecordingUpstream upstream = RecordingUpstream.start()) {
-      Path config = config(upstream.port(), "");
+      Path config = config(upstream.port(), "[metrics]\naddress = \"127.0.0.1:0\"\n");
       RelayProcess relay =
           RelayProcess.start(
               dir.resolve("relay.log"),
@@ -81,6 +83,26 @@ class RunIT {
         assertThat(sent.content().length).isGreaterThan(lines * line.length);
         ExternalTool.Result dkimpy = Oracles.dkimpyVerify(sent.content(), relay.records());
         assertThat(dkimpy.exit()).as(dkimpy.toString()).isZero();
+        String metricsLine =
+            relay.output().stream()
+                .filter(l -> l.startsWith("metrics at "))
+                .findFirst()
+                .orElseThrow();
+        String scrape =
+            HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(metricsLine.substring("metrics at ".length())))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertThat(scrape)
+            .containsPattern(
+                "dkimrelay_messages_signed_total\\{algorithm=\"rsa-sha256\",domain=\"example.com\",selector=\"\\d+r\"} 1.0")
+            .containsPattern(
+                "dkimrelay_key_age_days\\{domain=\"example.com\",selector=\"\\d+r\"} 0.0")
+            .containsPattern(
+                "dkimrelay_key_published\\{domain=\"example.com\",selector=\"\\d+r\"} 0.0");
       } finally {
         relay.close();
       }

@@ -23,6 +23,7 @@ import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
+import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
@@ -30,10 +31,16 @@ import org.dkimrelay.relay.upstream.UpstreamSettings;
 final class TestRelay implements AutoCloseable {
   private final RelayServer server;
   private final Map<String, String> records;
+  private final RelayMetrics metrics;
 
-  private TestRelay(RelayServer server, Map<String, String> records) {
+  private TestRelay(RelayServer server, Map<String, String> records, RelayMetrics metrics) {
     this.server = server;
     this.records = records;
+    this.metrics = metrics;
+  }
+
+  RelayMetrics metrics() {
+    return metrics;
   }
 
   int port() {
@@ -152,6 +159,7 @@ final class TestRelay implements AutoCloseable {
               Duration.ofSeconds(5),
               upstreamTimeout,
               upstreamTimeout);
+      RelayMetrics metrics = new RelayMetrics();
       RelayServer server =
           new RelayServer(
               new RelayServer.Listen(
@@ -164,9 +172,10 @@ final class TestRelay implements AutoCloseable {
                   Duration.ofMinutes(1)),
               engine,
               new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
-              upstream);
+              upstream,
+              metrics);
       server.start();
-      return new TestRelay(server, records);
+      return new TestRelay(server, records, metrics);
     }
   }
 }
