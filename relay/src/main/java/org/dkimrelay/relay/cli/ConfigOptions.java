@@ -42,6 +42,12 @@ final class ConfigOptions {
     return loaded;
   }
 
+  /** Reads the configuration file again (SIGHUP); the next {@link #engine} uses it. */
+  RelayConfig reload(CliContext context) {
+    loaded = null;
+    return config(context);
+  }
+
   /** The signing engine with every key of the keys directory, loaded and checked once. */
   SigningEngine engine(CliContext context) {
     try {

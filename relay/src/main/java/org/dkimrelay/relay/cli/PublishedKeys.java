@@ -23,21 +23,37 @@ final class PublishedKeys {
   private static final Logger LOG = LoggerFactory.getLogger(PublishedKeys.class);
 
   private final KeyPublication publication;
-  private final SigningEngine engine;
-  private final boolean requirePublished;
-  private final List<KeyPublication.Status> initial;
+  private SigningEngine engine;
+  private boolean requirePublished;
+  private List<KeyPublication.Status> latest;
   private final Set<SigningKey> usable;
 
   PublishedKeys(KeyPublication publication, SigningEngine engine, boolean requirePublished) {
     this.publication = publication;
     this.engine = engine;
     this.requirePublished = requirePublished;
-    this.initial = publication.check(engine.table().keys());
-    this.usable = usable(initial, Set.of());
+    this.latest = publication.check(engine.table().keys());
+    this.usable = usable(latest, Set.of());
   }
 
-  /** The engine to start with: every key, or only the published ones. */
-  SigningEngine engine() {
+  /**
+   * After a reload: the new keys and settings, their records checked now. Keys that stayed keep
+   * their state if a lookup fails.
+   *
+   * @return the engine to sign with from now on
+   */
+  synchronized SigningEngine reload(SigningEngine reloaded, boolean requirePublishedNow) {
+    engine = reloaded;
+    requirePublished = requirePublishedNow;
+    latest = publication.check(engine.table().keys());
+    Set<SigningKey> now = usable(latest, usable);
+    usable.clear();
+    usable.addAll(now);
+    return engine();
+  }
+
+  /** The engine to sign with: every key, or only the published ones. */
+  synchronized SigningEngine engine() {
     return requirePublished ? engine.withKeys(List.copyOf(usable)) : engine;
   }
 
@@ -46,12 +62,12 @@ final class PublishedKeys {
     return usable.contains(key);
   }
 
-  int signingKeys() {
+  synchronized int signingKeys() {
     return requirePublished ? usable.size() : engine.table().keys().size();
   }
 
-  void print(PrintWriter out) {
-    for (KeyPublication.Status status : initial) {
+  synchronized void print(PrintWriter out) {
+    for (KeyPublication.Status status : latest) {
       if (status.state() == KeyPublication.State.PUBLISHED) {
         out.println("  " + status.line());
       } else if (requirePublished) {

@@ -1,6 +1,5 @@
 package org.dkimrelay.relay.cli;
 
-import ch.qos.logback.classic.Level;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -18,6 +17,7 @@ import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.RsaKeySize;
 import org.dkimrelay.keys.Selector;
@@ -108,10 +108,15 @@ final class RunCommand implements Callable<Integer> {
             config.signing().requirePublished());
     RelayMetrics metrics = new RelayMetrics();
     RelayServer server =
-        new RelayServer(listen(config), published.engine(), spooler(config), upstream, metrics);
+        new RelayServer(
+            listen(config),
+            published.engine(),
+            spooler(config),
+            upstream,
+            metrics,
+            config.log().explain());
     keyMetrics(metrics, keys, engine, published);
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
-        .setLevel(Level.INFO);
+    RelayLogging.configure(config.log().format());
     try {
       server.start();
     } catch (RuntimeException e) {
@@ -128,6 +133,9 @@ final class RunCommand implements Callable<Integer> {
         config.upstream().address());
     out.flush();
     published.watch(server, config.dns().recheck().duration(), out);
+    if (!HangupSignal.onHangup(() -> reload(config, server, published, out))) {
+      LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -146,6 +154,37 @@ final class RunCommand implements Callable<Integer> {
                 "dkimrelay-shutdown"));
     stopped.await();
     return ExitCode.OK;
+  }
+
+  /**
+   * SIGHUP: reads the configuration and the keys again and signs with them from the next message.
+   * Anything wrong keeps the running configuration. Listen, upstream, DNS and metrics settings need
+   * a restart.
+   */
+  private void reload(
+      RelayConfig running, RelayServer server, PublishedKeys published, PrintWriter out) {
+    String result;
+    try {
+      RelayConfig fresh = options.reload(context);
+      SigningEngine engine = options.engine(context);
+      server.replaceEngine(published.reload(engine, fresh.signing().requirePublished()));
+      result = "dkimrelay: reloaded: signing with " + published.signingKeys() + " key(s)";
+      if (!fresh.listen().equals(running.listen())
+          || !fresh.upstream().equals(running.upstream())
+          || !fresh.dns().equals(running.dns())
+          || !fresh.metrics().equals(running.metrics())) {
+        result += "; listen, upstream, dns and metrics changes take effect at restart";
+      }
+      LOG.info(result);
+    } catch (UserError | KeyToolException e) {
+      result = "dkimrelay: reload failed, keeping the running configuration: " + e.getMessage();
+      LOG.error(result);
+    }
+    synchronized (out) {
+      out.println(result);
+      published.print(out);
+      out.flush();
+    }
   }
 
   private void keyMetrics(

@@ -15,7 +15,7 @@ import org.dkimrelay.relay.dkim.SigningPolicy;
  * --print-config}.
  */
 public record RelayConfig(
-    Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics) {
+    Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics, Log log) {
 
   public RelayConfig {
     listen = listen != null ? listen : new Listen(null, null, null, null, null, null);
@@ -25,10 +25,11 @@ public record RelayConfig(
     signing = signing != null ? signing : Signing.defaults();
     dns = dns != null ? dns : new Dns(null, null);
     metrics = metrics != null ? metrics : new Metrics(null);
+    log = log != null ? log : new Log(null, null);
   }
 
   public static RelayConfig defaults() {
-    return new RelayConfig(null, null, null, null, null);
+    return new RelayConfig(null, null, null, null, null, null);
   }
 
   /** The same configuration with relative paths resolved against {@code home}. */
@@ -56,7 +57,7 @@ public record RelayConfig(
             u.connectTimeout(),
             u.timeout(),
             u.dataTimeout());
-    return new RelayConfig(listen, upstreamResolved, signingResolved, dns, metrics);
+    return new RelayConfig(listen, upstreamResolved, signingResolved, dns, metrics, log);
   }
 
   private static String resolve(Path home, String path) {
@@ -222,6 +223,33 @@ public record RelayConfig(
       if (!resolver.equals("system")) {
         HostPort.parse(resolver, 53);
       }
+    }
+  }
+
+  /**
+   * {@code [log]}: the one line per transaction as text or JSON, and with {@code explain} the
+   * signing decision of every message (as {@code sign --explain} prints it).
+   */
+  public record Log(LogFormat format, Boolean explain) {
+    public Log {
+      format = format != null ? format : LogFormat.TEXT;
+      explain = explain != null ? explain : false;
+    }
+  }
+
+  /** {@code log.format}. */
+  public enum LogFormat {
+    TEXT,
+    JSON;
+
+    @JsonCreator
+    static LogFormat parse(String text) {
+      return Choice.parse(LogFormat.class, text);
+    }
+
+    @JsonValue
+    public String word() {
+      return Choice.word(this);
     }
   }
 

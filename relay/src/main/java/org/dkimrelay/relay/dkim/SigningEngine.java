@@ -71,6 +71,24 @@ public final class SigningEngine {
     public Explanation {
       signedHeaders = List.copyOf(signedHeaders);
     }
+
+    /** One line for the log: From domain, d=, keys and h=, or why it is not signed. */
+    public String summary() {
+      if (decision instanceof SigningDecision.Sign sign) {
+        return "from="
+            + sign.fromDomain()
+            + " d="
+            + sign.signingDomain()
+            + " keys="
+            + sign.keys()
+            + " h="
+            + String.join(":", signedHeaders);
+      }
+      if (decision instanceof SigningDecision.NoKey noKey) {
+        return "from=" + noKey.fromDomain() + ": no key for this domain";
+      }
+      return "malformed: " + ((SigningDecision.Malformed) decision).reason();
+    }
   }
 
   /** Decides without signing, for {@code sign --explain}. */

@@ -15,6 +15,7 @@ final class RelayContext {
   private final UpstreamSettings upstream;
   private final long maxMessageSize;
   private final RelayMetrics metrics;
+  private final boolean explain;
 
   private final AtomicInteger openTransactions = new AtomicInteger();
 
@@ -23,7 +24,9 @@ final class RelayContext {
       Spooler spooler,
       UpstreamSettings upstream,
       long maxMessageSize,
-      RelayMetrics metrics) {
+      RelayMetrics metrics,
+      boolean explain) {
+    this.explain = explain;
     this.engine = new AtomicReference<>(engine);
     this.metrics = metrics;
     this.spooler = spooler;
@@ -46,6 +49,11 @@ final class RelayContext {
 
   UpstreamSettings upstream() {
     return upstream;
+  }
+
+  /** Log each message's signing decision too ({@code log.explain}). */
+  boolean explain() {
+    return explain;
   }
 
   RelayMetrics metrics() {

@@ -45,8 +45,10 @@ public final class RelayServer {
       SigningEngine engine,
       Spooler spooler,
       UpstreamSettings upstream,
-      RelayMetrics metrics) {
-    this.context = new RelayContext(engine, spooler, upstream, listen.maxMessageSize(), metrics);
+      RelayMetrics metrics,
+      boolean explain) {
+    this.context =
+        new RelayContext(engine, spooler, upstream, listen.maxMessageSize(), metrics, explain);
     this.sessions = new SessionRegistry(context, listen.allow(), listen.maxSessions());
     metrics.sessions(sessions::openSessions);
     try {

@@ -120,6 +120,9 @@ final class RelaySession {
     }
     try (message) {
       long received = System.nanoTime();
+      if (context.explain()) {
+        LOG.info("session={} explain: {}", id, engine.explain(message.header()).summary());
+      }
       Outcome outcome = engine.process(message.header(), bodyHasher.finish());
       List<SignatureField> fields = fieldsToSend(outcome, message);
       if (message.eightBit() && !upstreamSupports8BitMime()) {

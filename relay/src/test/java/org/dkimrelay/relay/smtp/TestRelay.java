@@ -173,7 +173,8 @@ final class TestRelay implements AutoCloseable {
               engine,
               new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
               upstream,
-              metrics);
+              metrics,
+              false);
       server.start();
       return new TestRelay(server, records, metrics);
     }
