@@ -34,8 +34,8 @@ class InstallIT {
     assertThat(unit)
         .contains("ExecStart=" + prefix.resolve("bin/dkimrelay") + " run")
         .contains("ReadOnlyPaths=" + etc)
-        .contains(
-            "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "User=dkimrelay");
+        .contains("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "User=dkimrelay")
+        .contains("ExecReload=/bin/kill -HUP $MAINPID");
 
     String command = prefix.resolve("bin/dkimrelay").toString();
     ExternalTool.Result keygen =
