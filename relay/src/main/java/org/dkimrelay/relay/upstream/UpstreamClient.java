@@ -86,6 +86,7 @@ public final class UpstreamClient implements Closeable {
   private void open() throws UpstreamException {
     try {
       socket = new Socket();
+      socket.setTcpNoDelay(true); // replies are waited for one by one: no Nagle delay on them
       socket.connect(
           new InetSocketAddress(settings.host(), settings.port()),
           millis(settings.connectTimeout()));
