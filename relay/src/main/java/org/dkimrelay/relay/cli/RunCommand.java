@@ -236,7 +236,7 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private static void printRecords(SigningEngine engine, PrintWriter out) {
-    out.println("Publish these TXT records (or check them with 'dkimrelay verify' after sending):");
+    out.println("Publish these TXT records ('dkimrelay check DOMAIN' compares DNS with them):");
     for (SigningKey key : engine.table().keys()) {
       out.println("  " + key.key().txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
     }
