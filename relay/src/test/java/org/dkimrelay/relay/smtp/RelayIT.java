@@ -308,6 +308,29 @@ class RelayIT {
   }
 
   @Test
+  void idleClientsAndStalledDataAreTimedOut() throws Exception {
+    try (RecordingUpstream upstream = RecordingUpstream.start();
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port()).idleTimeout(Duration.ofSeconds(1)).start()) {
+      try (SmtpTestClient idle = SmtpTestClient.connect(relay.port())) {
+        expect(idle.reply(), "220");
+        assertThat(idle.reply()).startsWith("421"); // said by the relay after a second of silence
+      }
+      try (SmtpTestClient stalled = SmtpTestClient.connect(relay.port())) {
+        stalled.reply();
+        stalled.command("EHLO c");
+        expect(stalled.command("MAIL FROM:<alice@example.com>"), "250");
+        expect(stalled.command("RCPT TO:<bob@example.org>"), "250");
+        expect(stalled.command("DATA"), "354");
+        stalled.send("From: alice@example.com\r\n\r\nhalf");
+        assertThat(stalled.reply()).startsWith("421");
+      }
+      upstream.awaitCommand("QUIT", WAIT);
+      assertThat(upstream.transactions()).isEmpty(); // nothing of the stalled message went on
+    }
+  }
+
+  @Test
   void upstreamThatRefusesEhloIsGreetedWithHelo() throws Exception {
     try (RecordingUpstream upstream =
             RecordingUpstream.start().reply("EHLO", "502 5.5.1 EHLO not here");

@@ -69,6 +69,7 @@ final class TestRelay implements AutoCloseable {
     private long maxMessageSize = 50L * 1024 * 1024;
     private boolean rejectUnknown;
     private Duration upstreamTimeout = Duration.ofSeconds(30);
+    private Duration idleTimeout = Duration.ofMinutes(1);
     private UpstreamSettings.TlsMode tls = UpstreamSettings.TlsMode.OFF;
     private SSLContext tlsContext;
     private String upstreamHost = "127.0.0.1";
@@ -102,6 +103,11 @@ final class TestRelay implements AutoCloseable {
 
     Builder rejectUnknownDomains() {
       rejectUnknown = true;
+      return this;
+    }
+
+    Builder idleTimeout(Duration value) {
+      idleTimeout = value;
       return this;
     }
 
@@ -163,13 +169,7 @@ final class TestRelay implements AutoCloseable {
       RelayServer server =
           new RelayServer(
               new RelayServer.Listen(
-                  "127.0.0.1",
-                  0,
-                  allow,
-                  maxSessions,
-                  maxMessageSize,
-                  "relay.test",
-                  Duration.ofMinutes(1)),
+                  "127.0.0.1", 0, allow, maxSessions, maxMessageSize, "relay.test", idleTimeout),
               engine,
               new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
               upstream,
