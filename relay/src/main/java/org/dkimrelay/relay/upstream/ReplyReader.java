@@ -60,8 +60,15 @@ final class ReplyReader {
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
         int length = previous == '\r' ? bytes.length - 1 : bytes.length; // accept a bare LF too
-        return new String(bytes, 0, length, StandardCharsets.UTF_8);
+        String text = new String(bytes, 0, length, StandardCharsets.UTF_8);
+        if (text.indexOf('\r') >= 0) {
+          // found by fuzzing: a lone CR inside a line would be passed back to our client and
+          // break its view of the protocol
+          throw new ProtocolException("bare CR in reply line: " + printable(text));
+        }
+        return text;
       }
+
       if (line.size() >= MAX_LINE) {
         throw new ProtocolException("reply line longer than " + MAX_LINE + " bytes");
       }

@@ -51,7 +51,16 @@ class ReplyReaderTest {
   }
 
   @Test
+  void aBareCrInsideALineIsAProtocolError() {
+    // found by scripts/fuzz: it reached SmtpReply, which refuses CR, as an unchecked exception
+    assertThatThrownBy(() -> read("250-mx.example\r\u00f6\r\n250 OK\r\n"))
+        .isInstanceOf(ReplyReader.ProtocolException.class)
+        .hasMessageContaining("bare CR");
+  }
+
+  @Test
   void aClosedConnectionIsADroppedConnection() {
+
     assertThatThrownBy(() -> read("250-half"))
         .isInstanceOf(ReplyReader.ConnectionDroppedException.class);
   }
