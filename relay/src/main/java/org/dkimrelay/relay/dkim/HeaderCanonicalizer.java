@@ -62,7 +62,7 @@ final class HeaderCanonicalizer {
   private static void appendUnterminated(
       HeaderField field, Canonicalization canonicalization, ByteArrayOutputStream out) {
     if (canonicalization == Canonicalization.SIMPLE) {
-      out.writeBytes(field.raw()); // §3.4.1: no change at all
+      field.writeRawTo(out); // §3.4.1: no change at all
     } else {
       appendRelaxed(field, out);
     }

@@ -1,5 +1,6 @@
 package org.dkimrelay.relay.dkim;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Locale;
@@ -13,6 +14,7 @@ public final class HeaderField {
   private final byte[] raw;
   private final int colon;
   private final String name;
+  private final String lowerName; // used per field per signature: computed once
 
   HeaderField(byte[] raw, int colon) {
     this.raw = raw;
@@ -23,6 +25,7 @@ public final class HeaderField {
       nameEnd--;
     }
     this.name = new String(raw, 0, nameEnd, StandardCharsets.ISO_8859_1);
+    this.lowerName = name.toLowerCase(Locale.ROOT);
   }
 
   /** A single field from its bytes (name, colon, value); used for fields we build ourselves. */
@@ -47,7 +50,7 @@ public final class HeaderField {
 
   /** The name in lower case, as relaxed canonicalisation and {@code h=} use it. */
   public String lowerName() {
-    return name.toLowerCase(Locale.ROOT);
+    return lowerName;
   }
 
   /** The field exactly as received, without the final CRLF. */
@@ -63,6 +66,11 @@ public final class HeaderField {
   /** The value as text for parsing (From addresses): unfolded, bytes decoded as UTF-8. */
   public String unfoldedValue() {
     return new String(value(), StandardCharsets.UTF_8).replace("\r\n", "");
+  }
+
+  /** Writes the field as received, without copying it first (the signing hot path). */
+  void writeRawTo(ByteArrayOutputStream out) {
+    out.write(raw, 0, raw.length);
   }
 
   int length() {

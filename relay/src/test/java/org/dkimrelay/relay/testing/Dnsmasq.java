@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real DNS server for tests: dnsmasq (Debian dnsmasq-base) on 127.0.0.1 and a free port,
@@ -69,15 +68,9 @@ public final class Dnsmasq implements AutoCloseable {
     try {
       Files.createDirectories(workDir);
       Files.writeString(workDir.resolve("dnsmasq.conf"), String.join("\n", configLines) + "\n");
-      Process process =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
-              .redirectOutput(workDir.resolve("dnsmasq.log").toFile())
-              .start();
-      Dnsmasq server = new Dnsmasq(process, port);
       // dnsmasq also listens on TCP; a connection means it is serving
-      Listening.await(process, port, workDir.resolve("dnsmasq.log"), "dnsmasq");
-      return server;
+      return new Dnsmasq(
+          ServerProcess.start(command, port, workDir.resolve("dnsmasq.log"), "dnsmasq"), port);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot start dnsmasq: is dnsmasq-base installed? (scripts/test installs it)", e);
@@ -100,13 +93,6 @@ public final class Dnsmasq implements AutoCloseable {
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ServerProcess.stop(process);
   }
 }

@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Postfix's smtp-sink on 127.0.0.1 and a free port, for upstream behaviour from a real MTA's test
@@ -33,15 +31,8 @@ public final class SmtpSink implements AutoCloseable {
     command.addAll(List.of(options));
     command.addAll(List.of("127.0.0.1:" + port, "64"));
     try {
-      Files.createDirectories(workDir);
-      Process process =
-          new ProcessBuilder(command)
-              .redirectErrorStream(true)
-              .redirectOutput(workDir.resolve("smtp-sink.log").toFile())
-              .start();
-      SmtpSink sink = new SmtpSink(process, port);
-      Listening.await(process, port, workDir.resolve("smtp-sink.log"), "smtp-sink");
-      return sink;
+      return new SmtpSink(
+          ServerProcess.start(command, port, workDir.resolve("smtp-sink.log"), "smtp-sink"), port);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot start smtp-sink: is postfix installed? (scripts/test installs it)", e);
@@ -62,13 +53,6 @@ public final class SmtpSink implements AutoCloseable {
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ServerProcess.stop(process);
   }
 }
