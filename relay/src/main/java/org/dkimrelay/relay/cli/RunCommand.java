@@ -251,7 +251,8 @@ final class RunCommand implements Callable<Integer> {
         listen.maxSessions(),
         listen.maxMessageSize().bytes(),
         listen.hostname(),
-        listen.timeout().duration());
+        listen.timeout().duration(),
+        listen.minDataRate());
   }
 
   static Spooler spooler(RelayConfig config) {

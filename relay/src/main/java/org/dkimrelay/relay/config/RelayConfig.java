@@ -18,7 +18,7 @@ public record RelayConfig(
     Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics, Log log) {
 
   public RelayConfig {
-    listen = listen != null ? listen : new Listen(null, null, null, null, null, null);
+    listen = listen != null ? listen : new Listen(null, null, null, null, null, null, null);
     upstream =
         upstream != null ? upstream : new Upstream(null, null, null, null, null, null, null, null);
 
@@ -71,10 +71,15 @@ public record RelayConfig(
       DataSize maxMessageSize,
       Integer maxSessions,
       String hostname,
-      Interval timeout) {
+      Interval timeout,
+      Integer minDataRate) {
     public Listen {
       hostname = hostname != null ? hostname : "localhost";
       timeout = timeout != null ? timeout : Interval.parse("5m");
+      minDataRate = minDataRate != null ? minDataRate : 500; // bytes/s, as Postfix's smtpd
+      if (minDataRate < 1) {
+        throw new IllegalArgumentException("min-data-rate must be at least 1 (bytes per second)");
+      }
       address = address != null ? address : new HostPort("127.0.0.1", 10027);
       allow =
           allow != null

@@ -1,6 +1,8 @@
 package org.dkimrelay.relay.smtp;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.RejectException;
@@ -15,8 +17,11 @@ import org.subethamail.smtp.server.Session;
 final class RelayDataCommand extends BaseCommand {
   private static final Logger LOG = LoggerFactory.getLogger(RelayDataCommand.class);
 
-  RelayDataCommand() {
+  private final SessionRegistry sessions;
+
+  RelayDataCommand(SessionRegistry sessions) {
     super("DATA", "Following text is collected as the message.\nEnd data with <CR><LF>.<CR><LF>");
+    this.sessions = sessions;
   }
 
   @Override
@@ -31,9 +36,11 @@ final class RelayDataCommand extends BaseCommand {
     }
     session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
     DataReader content = new DataReader(session.getRawInput());
+    ClientPace pace = sessions.of(session).pace();
+    pace.dataStarted(System.nanoTime());
     String response;
     try {
-      response = "250 " + session.getMessageHandler().data(content);
+      response = "250 " + session.getMessageHandler().data(new PacedInput(content, pace));
     } catch (RejectException e) {
       response = e.getErrorResponse();
     } catch (RuntimeException e) {
@@ -43,5 +50,32 @@ final class RelayDataCommand extends BaseCommand {
     content.drain(); // whatever was not read yet: the session must stay in step
     session.sendResponse(response);
     session.resetMailTransaction();
+  }
+
+  /** Tells the pace how much of the message arrived, and when all of it has. */
+  private static final class PacedInput extends FilterInputStream {
+    private final ClientPace pace;
+
+    PacedInput(InputStream in, ClientPace pace) {
+      super(in);
+      this.pace = pace;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      int read = in.read(buffer, offset, length);
+      if (read < 0) {
+        pace.serving(); // the final dot: from here on the client waits for us
+      } else {
+        pace.dataReceived(read);
+      }
+      return read;
+    }
   }
 }

@@ -4,6 +4,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.dkimrelay.relay.config.Cidr;
 import org.dkimrelay.relay.dkim.SigningEngine;
@@ -29,8 +31,20 @@ public final class RelayServer {
   private final SMTPServer server;
   private final SessionRegistry sessions;
   private final RelayContext context;
+  private final Duration paceCheck;
+  private final ScheduledExecutorService watchdog =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "dkimrelay-slow-clients");
+            thread.setDaemon(true);
+            return thread;
+          });
 
-  /** Where and how to listen. */
+  /**
+   * Where and how to listen. {@code timeout}: the longest a client may take over one command line
+   * (and the idle limit); {@code minDataRate}: bytes per second a message must arrive at, once it
+   * has taken longer than {@code timeout}.
+   */
   public record Listen(
       String host,
       int port,
@@ -38,7 +52,8 @@ public final class RelayServer {
       int maxSessions,
       long maxMessageSize,
       String hostName,
-      Duration idleTimeout) {}
+      Duration timeout,
+      long minDataRate) {}
 
   public RelayServer(
       Listen listen,
@@ -49,7 +64,12 @@ public final class RelayServer {
       boolean explain) {
     this.context =
         new RelayContext(engine, spooler, upstream, listen.maxMessageSize(), metrics, explain);
-    this.sessions = new SessionRegistry(context, listen.allow(), listen.maxSessions());
+    this.sessions =
+        new SessionRegistry(
+            context, listen.allow(), listen.maxSessions(), listen.timeout(), listen.minDataRate());
+    // Often enough to cut a slow client off close to its deadline, rarely enough to cost nothing.
+    this.paceCheck =
+        Duration.ofMillis(Math.max(100, Math.min(1000, listen.timeout().toMillis() / 5)));
     metrics.sessions(sessions::openSessions);
     try {
       this.server =
@@ -60,7 +80,7 @@ public final class RelayServer {
               .insertReceivedHeaders(false) // we forward the bytes we were given
               .maxMessageSize((int) Math.min(Integer.MAX_VALUE, listen.maxMessageSize()))
               .maxConnections(listen.maxSessions() + LIBRARY_CONNECTION_HEADROOM)
-              .connectionTimeout((int) listen.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+              .connectionTimeout((int) listen.timeout().toMillis(), TimeUnit.MILLISECONDS)
               .sessionHandler(sessions)
               .messageHandlerFactory(
                   context -> new RelayMessageHandler(sessions.of((Session) context)))
@@ -71,8 +91,11 @@ public final class RelayServer {
     CommandHandler commands = server.getCommandHandler();
     commands.addCommand(new RelayEhloCommand(sessions));
     commands.addCommand(new RelayMailCommand(sessions, listen.maxMessageSize()));
-    commands.addCommand(new RelayDataCommand());
+    commands.addCommand(new RelayDataCommand(sessions));
     commands.addCommand(new UnsupportedCommand("BDAT", Replies.BDAT_NOT_SUPPORTED));
+    for (String verb : List.copyOf(commands.getVerbs())) {
+      commands.addCommand(new PacedCommand(commands.getCommand(verb), sessions));
+    }
   }
 
   /**
@@ -84,8 +107,12 @@ public final class RelayServer {
   }
 
   public void start() {
-
     server.start();
+    watchdog.scheduleWithFixedDelay(
+        () -> sessions.closeOverdue(System.nanoTime()),
+        paceCheck.toMillis(),
+        paceCheck.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /** The port listened on (the one chosen, when configured as 0). */
@@ -120,6 +147,7 @@ public final class RelayServer {
           "stopping with {} transaction(s) still open; the MTA keeps those messages",
           context.openTransactions());
     }
+    watchdog.shutdownNow();
     server.stop();
   }
 }

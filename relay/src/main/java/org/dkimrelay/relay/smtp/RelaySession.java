@@ -34,6 +34,7 @@ final class RelaySession {
   private final RelayContext context;
   private final String id;
   private final InetAddress client;
+  private final ClientPace pace;
   private UpstreamClient upstream;
   private boolean upstreamTransaction;
   private boolean inTransaction; // counted in the context, for a graceful stop
@@ -42,10 +43,15 @@ final class RelaySession {
   private int recipients;
   private long transactionStart;
 
-  RelaySession(RelayContext context, String id, InetAddress client) {
+  RelaySession(RelayContext context, String id, InetAddress client, ClientPace pace) {
     this.context = context;
     this.id = id;
     this.client = client;
+    this.pace = pace;
+  }
+
+  ClientPace pace() {
+    return pace;
   }
 
   /**
@@ -109,13 +115,21 @@ final class RelaySession {
     try {
       message = context.spooler().spool(content, bodyHasher);
     } catch (SpoolException e) {
-      boolean tooLarge = e.reason() == SpoolException.Reason.MESSAGE_TOO_LARGE;
       SmtpReply reply =
-          tooLarge
-              ? Replies.messageTooLarge(context.maxMessageSize())
-              : Replies.malformed(e.getMessage());
-      context.metrics().refused(tooLarge ? "too_large" : "header_too_large");
-      log("refused: " + e.getMessage(), reply);
+          switch (e.reason()) {
+            case MESSAGE_TOO_LARGE -> Replies.messageTooLarge(context.maxMessageSize());
+            case HEADER_TOO_LARGE -> Replies.malformed(e.getMessage());
+            case NO_SPOOL_SPACE -> Replies.NO_SPOOL_SPACE;
+          };
+      switch (e.reason()) {
+        case MESSAGE_TOO_LARGE -> context.metrics().refused("too_large");
+        case HEADER_TOO_LARGE -> context.metrics().refused("header_too_large");
+        case NO_SPOOL_SPACE -> {
+          context.metrics().tempfailed("spool");
+          LOG.error("session={} {}", id, e.getMessage());
+        }
+      }
+      log((reply.code() >= 500 ? "refused: " : "deferred: ") + e.getMessage(), reply);
       throw new ReplyException(reply);
     }
     try (message) {

@@ -12,6 +12,9 @@ final class Replies {
   // RFC 3463 §3.4 X.3.2: system not accepting network messages.
   static final SmtpReply TOO_MANY_SESSIONS =
       SmtpReply.of(421, "4.3.2", "too many sessions, try again later");
+  // RFC 3463 §3.5 X.4.2: bad connection.
+  static final SmtpReply CLIENT_TOO_SLOW =
+      SmtpReply.of(421, "4.4.2", "timeout: closing the connection");
   static final SmtpReply SHUTTING_DOWN =
       SmtpReply.of(421, "4.3.2", "shutting down, try again later");
   // RFC 6152 §3 / RFC 3463 X.6.3: conversion required but not supported. Signed content cannot be
@@ -21,6 +24,9 @@ final class Replies {
           554,
           "5.6.3",
           "8-bit message but upstream has no 8BITMIME; it cannot be converted after signing");
+  // RFC 5321 452 / RFC 3463 §3.4 X.3.1: mail system full. Temporary: the MTA retries.
+  static final SmtpReply NO_SPOOL_SPACE =
+      SmtpReply.of(452, "4.3.1", "insufficient spool space: message kept for retry");
   static final SmtpReply BDAT_NOT_SUPPORTED =
       SmtpReply.of(502, "5.5.1", "BDAT not supported: use DATA");
 

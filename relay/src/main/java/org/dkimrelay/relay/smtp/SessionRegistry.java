@@ -1,12 +1,16 @@
 package org.dkimrelay.relay.smtp;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dkimrelay.relay.config.Cidr;
 import org.dkimrelay.relay.upstream.SmtpReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.server.Session;
 import org.subethamail.smtp.server.SessionHandler;
 
@@ -15,17 +19,24 @@ import org.subethamail.smtp.server.SessionHandler;
  * {@link RelaySession}, closing it when the connection ends.
  */
 final class SessionRegistry implements SessionHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
+
   private final RelayContext context;
   private final List<Cidr> allow;
   private final int maxSessions;
+  private final Duration timeout;
+  private final long minDataRate;
   private final Map<Session, RelaySession> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
   private volatile boolean stopping;
 
-  SessionRegistry(RelayContext context, List<Cidr> allow, int maxSessions) {
+  SessionRegistry(
+      RelayContext context, List<Cidr> allow, int maxSessions, Duration timeout, long minDataRate) {
     this.context = context;
     this.allow = List.copyOf(allow);
     this.maxSessions = maxSessions;
+    this.timeout = timeout;
+    this.minDataRate = minDataRate;
   }
 
   @Override
@@ -41,7 +52,8 @@ final class SessionRegistry implements SessionHandler {
       open.decrementAndGet();
       return refuse(Replies.TOO_MANY_SESSIONS);
     }
-    sessions.put(session, new RelaySession(context, session.getSessionId(), client));
+    ClientPace pace = new ClientPace(timeout, minDataRate, System.nanoTime());
+    sessions.put(session, new RelaySession(context, session.getSessionId(), client, pace));
     return SessionAcceptance.success();
   }
 
@@ -60,6 +72,30 @@ final class SessionRegistry implements SessionHandler {
       throw new IllegalStateException("no relay session for " + session.getSessionId());
     }
     return relay;
+  }
+
+  /**
+   * Disconnects every client that is behind its {@link ClientPace}, with 421 4.4.2. Nothing of a
+   * message cut off here went upstream, and the MTA still has it.
+   */
+  void closeOverdue(long now) {
+    sessions.forEach(
+        (session, relay) -> {
+          if (relay.pace().overdue(now)) {
+            relay.pace().cutOff();
+            LOG.info(
+                "session={} client={} disconnected: {}",
+                session.getSessionId(),
+                session.getRemoteAddress().getAddress().getHostAddress(),
+                relay.pace().describe());
+            try {
+              session.sendResponse(Replies.CLIENT_TOO_SLOW.wire());
+              session.closeSocket(); // the session's thread ends and onSessionEnd cleans up
+            } catch (IOException e) {
+              // already gone
+            }
+          }
+        });
   }
 
   int openSessions() {

@@ -83,6 +83,7 @@ public final class Spooler {
     private long bodySize;
     private boolean headerTooLarge;
     private boolean eightBit;
+    private String storageFailure; // the spool file could not be written (disk full, quota)
 
     private int lastFour; // the last four header bytes, to spot CRLF CRLF
 
@@ -98,7 +99,7 @@ public final class Spooler {
     @Override
     public void write(byte[] bytes, int offset, int length) throws IOException {
       total += length;
-      if (total > maxMessageBytes) {
+      if (total > maxMessageBytes || storageFailure != null) {
         dropStorage(); // keep counting, keep nothing
         return;
       }
@@ -130,14 +131,25 @@ public final class Spooler {
     private void writeBody(byte[] bytes, int offset, int length) throws IOException {
       bodySize += length;
       bodyTap.write(bytes, offset, length);
-      if (bodyFileStream == null && bodyMemory.size() + length > memoryThreshold) {
-        spillToFile();
+      try {
+        if (bodyFileStream == null && bodyMemory.size() + length > memoryThreshold) {
+          spillToFile();
+        }
+        if (bodyFileStream != null) {
+          bodyFileStream.write(bytes, offset, length);
+        } else {
+          bodyMemory.write(bytes, offset, length);
+        }
+      } catch (IOException e) {
+        storageFailed(e);
       }
-      if (bodyFileStream != null) {
-        bodyFileStream.write(bytes, offset, length);
-      } else {
-        bodyMemory.write(bytes, offset, length);
-      }
+    }
+
+    /** The rest of the message is still read (the session stays in step), but not kept. */
+    private void storageFailed(IOException e) {
+      storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      discard();
+      bodyMemory = new ByteArrayOutputStream();
     }
 
     private void spillToFile() throws IOException {
@@ -159,6 +171,11 @@ public final class Spooler {
             SpoolException.Reason.MESSAGE_TOO_LARGE,
             "message is " + total + " bytes, over the limit of " + maxMessageBytes);
       }
+      if (storageFailure != null) {
+        throw new SpoolException(
+            SpoolException.Reason.NO_SPOOL_SPACE,
+            "cannot write the spool file in " + directory + ": " + storageFailure);
+      }
       if (headerTooLarge) {
         throw new SpoolException(
             SpoolException.Reason.HEADER_TOO_LARGE,
@@ -166,9 +183,14 @@ public final class Spooler {
       }
     }
 
-    SpooledMessage toMessage() throws IOException {
+    SpooledMessage toMessage() throws SpoolException {
       if (bodyFileStream != null) {
-        bodyFileStream.close();
+        try {
+          bodyFileStream.close(); // the last buffered bytes reach the disk only now
+        } catch (IOException e) {
+          storageFailed(e);
+          checkLimits();
+        }
       }
       byte[] memory = bodyMemory == null ? null : bodyMemory.toByteArray();
       return new SpooledMessage(header.toByteArray(), memory, bodyFile, bodySize, eightBit);
@@ -189,13 +211,18 @@ public final class Spooler {
     }
 
     private void deleteFile() throws IOException {
-      if (bodyFileStream != null) {
-        bodyFileStream.close();
-        bodyFileStream = null;
-      }
-      if (bodyFile != null) {
-        Files.deleteIfExists(bodyFile);
-        bodyFile = null;
+      OutputStream stream = bodyFileStream;
+      Path file = bodyFile;
+      bodyFileStream = null;
+      bodyFile = null;
+      try {
+        if (stream != null) {
+          stream.close(); // may fail flushing to a full disk; the file goes all the same
+        }
+      } finally {
+        if (file != null) {
+          Files.deleteIfExists(file);
+        }
       }
     }
   }

@@ -331,6 +331,65 @@ class RelayIT {
   }
 
   @Test
+  void clientsTricklingBytesAreCutOffAndTheirSessionsFreed() throws Exception {
+    // Each byte comes well within the idle timeout, so only the pace watchdog can end these.
+    Duration timeout = Duration.ofSeconds(2);
+    try (RecordingUpstream upstream = RecordingUpstream.start();
+        TestRelay relay = TestRelay.builder(dir, upstream.port()).idleTimeout(timeout).start()) {
+      try (SmtpTestClient slowCommand = SmtpTestClient.connect(relay.port())) {
+        expect(slowCommand.reply(), "220");
+        long start = System.nanoTime();
+        Thread trickle = trickle(slowCommand, "EHLO a-very-slow-client.example\r\n");
+        assertThat(slowCommand.reply()).isEqualTo("421 4.4.2 timeout: closing the connection");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(timeout.multipliedBy(3));
+        assertThat(slowCommand.reply()).isNull();
+        trickle.join(WAIT.toMillis());
+      }
+      try (SmtpTestClient slowData = SmtpTestClient.connect(relay.port())) {
+        slowData.reply();
+        slowData.command("EHLO c");
+        expect(slowData.command("MAIL FROM:<alice@example.com>"), "250");
+        expect(slowData.command("RCPT TO:<bob@example.org>"), "250");
+        expect(slowData.command("DATA"), "354");
+        Thread trickle = trickle(slowData, "From: alice@example.com\r\n\r\n" + "x".repeat(200));
+        assertThat(slowData.reply()).isEqualTo("421 4.4.2 timeout: closing the connection");
+        trickle.join(WAIT.toMillis());
+      }
+      upstream.awaitCommand("QUIT", WAIT); // the upstream connection was closed with the session
+      assertThat(upstream.transactions()).isEmpty();
+      awaitOpenSessions(relay, 0);
+    }
+  }
+
+  /** Sends {@code text} at about three bytes a second on its own thread, until the peer closes. */
+  private static Thread trickle(SmtpTestClient client, String text) {
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                for (byte b : text.getBytes(StandardCharsets.US_ASCII)) {
+                  client.send(new byte[] {b});
+                  Thread.sleep(300);
+                }
+              } catch (java.io.IOException | InterruptedException e) {
+                // the relay closed the connection: what the test waits for
+              }
+            });
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+
+  private static void awaitOpenSessions(TestRelay relay, int expected) throws InterruptedException {
+    String gauge = "dkimrelay_sessions_open " + expected + ".0";
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!relay.metrics().scrape().contains(gauge) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(relay.metrics().scrape()).contains(gauge);
+  }
+
+  @Test
   void upstreamThatRefusesEhloIsGreetedWithHelo() throws Exception {
     try (RecordingUpstream upstream =
             RecordingUpstream.start().reply("EHLO", "502 5.5.1 EHLO not here");

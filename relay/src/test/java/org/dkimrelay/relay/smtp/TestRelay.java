@@ -70,6 +70,7 @@ final class TestRelay implements AutoCloseable {
     private boolean rejectUnknown;
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofMinutes(1);
+    private long minDataRate = 500;
     private UpstreamSettings.TlsMode tls = UpstreamSettings.TlsMode.OFF;
     private SSLContext tlsContext;
     private String upstreamHost = "127.0.0.1";
@@ -108,6 +109,11 @@ final class TestRelay implements AutoCloseable {
 
     Builder idleTimeout(Duration value) {
       idleTimeout = value;
+      return this;
+    }
+
+    Builder minDataRate(long bytesPerSecond) {
+      minDataRate = bytesPerSecond;
       return this;
     }
 
@@ -169,7 +175,14 @@ final class TestRelay implements AutoCloseable {
       RelayServer server =
           new RelayServer(
               new RelayServer.Listen(
-                  "127.0.0.1", 0, allow, maxSessions, maxMessageSize, "relay.test", idleTimeout),
+                  "127.0.0.1",
+                  0,
+                  allow,
+                  maxSessions,
+                  maxMessageSize,
+                  "relay.test",
+                  idleTimeout,
+                  minDataRate),
               engine,
               new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
               upstream,

@@ -121,4 +121,17 @@ class SpoolerTest {
     assertThat(spooler(10, 10).removeStaleFiles()).isEqualTo(1);
     assertThat(dir.resolve("keep.txt")).exists();
   }
+
+  @Test
+  void aSpoolFileThatCannotBeWrittenIsReportedAfterTheWholeMessageWasRead() throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("occupied"), "a file, not a directory");
+    Spooler spooler = new Spooler(notADirectory, 16, 1024, Long.MAX_VALUE);
+    ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "x".repeat(100)));
+    assertThatThrownBy(() -> spooler.spool(in, OutputStream.nullOutputStream()))
+        .isInstanceOf(SpoolException.class)
+        .hasMessageStartingWith("cannot write the spool file in " + notADirectory)
+        .extracting(e -> ((SpoolException) e).reason())
+        .isEqualTo(SpoolException.Reason.NO_SPOOL_SPACE);
+    assertThat(in.available()).isZero(); // read to the end: the SMTP session stays in step
+  }
 }

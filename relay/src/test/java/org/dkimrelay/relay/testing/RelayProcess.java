@@ -57,8 +57,16 @@ public final class RelayProcess implements AutoCloseable {
    */
   public static RelayProcess start(Path log, List<String> jvmOptions, String... args)
       throws IOException {
+    return startUnder(List.of(), log, jvmOptions, args);
+  }
+
+  /** As {@link #start}, run by {@code wrapper} (for example {@code prlimit} with its options). */
+  public static RelayProcess startUnder(
+      List<String> wrapper, Path log, List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(wrapper);
+    command.addAll(command(jvmOptions, args));
     Process process =
-        new ProcessBuilder(command(jvmOptions, args))
+        new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
     BufferedReader out =

@@ -1,0 +1,149 @@
+package org.dkimrelay.relay.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayProcess;
+import org.dkimrelay.relay.testing.SmtpTestClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rows of the fault matrix that need the relay as its own process: a full disk under the spool,
+ * and a thousand idle connections against the memory of a small heap.
+ */
+class FaultMatrixIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final byte[] SMALL =
+      "From: alice@example.com\r\nSubject: small\r\n\r\nbody\r\n"
+          .getBytes(StandardCharsets.US_ASCII);
+
+  @TempDir Path dir;
+
+  private Path config(int upstreamPort, String listen) throws Exception {
+    CliRun.in(
+        dir, "keygen", "example.com", "--selector", "r1", "--keys", dir.resolve("keys").toString());
+    return Files.writeString(
+        dir.resolve("dkimrelay.toml"),
+        "[listen]\naddress = \"127.0.0.1:0\"\n"
+            + listen
+            + "[upstream]\naddress = \"127.0.0.1:"
+            + upstreamPort
+            + "\"\n[signing]\nkeys = \""
+            + dir.resolve("keys")
+            + "\"\n");
+  }
+
+  @Test
+  void aFullDiskWhileSpoolingIsATemporaryFailureAndNothingGoesUpstream() throws Exception {
+    // The kernel refuses to let the relay's files grow past 2 MB (RLIMIT_FSIZE): the write fails
+    // exactly as on a full disk, without needing a filesystem of our own.
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    StringBuilder big = new StringBuilder("From: alice@example.com\r\nSubject: big\r\n\r\n");
+    while (big.length() < 5 * 1024 * 1024) {
+      big.append("x".repeat(76)).append("\r\n");
+    }
+    try (RecordingUpstream upstream = RecordingUpstream.start();
+        RelayProcess relay =
+            RelayProcess.startUnder(
+                List.of("prlimit", "--fsize=" + 2 * 1024 * 1024, "--"),
+                dir.resolve("relay.log"),
+                List.of("-Xmx128m", "-Djava.io.tmpdir=" + tmp),
+                "run",
+                "--config",
+                config(upstream.port(), "").toString());
+        SmtpTestClient client = SmtpTestClient.connect(relay.port())) {
+      expect(client.reply(), "220");
+      expect(client.command("EHLO c"), "250");
+      byte[] message = big.toString().getBytes(StandardCharsets.US_ASCII);
+      assertThat(client.sendMail("alice@example.com", "bob@example.org", message))
+          .isEqualTo("452 4.3.1 insufficient spool space: message kept for retry");
+      // The session stays usable, and a message that fits in memory still goes through signed.
+      expect(client.sendMail("alice@example.com", "bob@example.org", SMALL), "250");
+      List<RecordingUpstream.Transaction> sent = upstream.awaitTransactions(1, WAIT);
+      assertThat(sent).hasSize(1);
+      assertThat(new String(sent.get(0).content(), StandardCharsets.US_ASCII))
+          .startsWith("DKIM-Signature: ")
+          .endsWith("Subject: small\r\n\r\nbody\r\n");
+      try (Stream<Path> left = Files.list(tmp.resolve("dkimrelay-spool"))) {
+        assertThat(left).isEmpty(); // the partial spool file was removed
+      }
+    }
+    assertThat(Files.readString(dir.resolve("relay.log")))
+        .contains("cannot write the spool file")
+        .contains("File too large");
+  }
+
+  @Test
+  void aThousandIdleConnectionsFitInASmallHeapAndTheNextGets421() throws Exception {
+    int sessions = 1000;
+    List<SmtpTestClient> idle = new ArrayList<>();
+    try (RecordingUpstream upstream = RecordingUpstream.start();
+        RelayProcess relay =
+            RelayProcess.start(
+                dir.resolve("relay.log"),
+                List.of("-Xmx64m"),
+                "run",
+                "--config",
+                config(upstream.port(), "max-sessions = " + sessions + "\n").toString())) {
+      long rssBefore = residentKilobytes(relay);
+      try {
+        for (int i = 0; i < sessions; i++) {
+          SmtpTestClient client = SmtpTestClient.connect(relay.port());
+          idle.add(client);
+          expect(client.reply(), "220");
+        }
+        long rssPerSession = (residentKilobytes(relay) - rssBefore) / sessions;
+        System.out.println("resident memory per idle session: " + rssPerSession + " KB");
+        assertThat(rssPerSession).isLessThan(256); // a thread's touched stack and buffers
+        try (SmtpTestClient over = SmtpTestClient.connect(relay.port())) {
+          assertThat(over.reply()).isEqualTo("421 4.3.2 too many sessions, try again later");
+        }
+        idle.remove(0).close();
+        idle.remove(0).close(); // the slot frees once the relay sees the close
+        try (SmtpTestClient client = awaitAdmitted(relay.port())) {
+          expect(client.command("EHLO c"), "250");
+          expect(client.sendMail("alice@example.com", "bob@example.org", SMALL), "250");
+        }
+        assertThat(relay.process().isAlive()).isTrue();
+      } finally {
+        for (SmtpTestClient client : idle) {
+          client.close();
+        }
+      }
+    }
+    assertThat(Files.readString(dir.resolve("relay.log"))).doesNotContain("OutOfMemoryError");
+  }
+
+  /** A session once a slot is free again (the relay notices closed connections asynchronously). */
+  private static SmtpTestClient awaitAdmitted(int port) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      SmtpTestClient client = SmtpTestClient.connect(port);
+      String greeting = client.reply();
+      if (greeting != null && greeting.startsWith("220")) {
+        return client;
+      }
+      client.close();
+      assertThat(System.nanoTime()).as("a slot frees within %s", WAIT).isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  private static long residentKilobytes(RelayProcess relay) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc", "" + relay.process().pid(), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new AssertionError("no VmRSS for the relay");
+  }
+}
