@@ -107,14 +107,19 @@ final class RunCommand implements Callable<Integer> {
             engine,
             config.signing().requirePublished());
     RelayMetrics metrics = new RelayMetrics();
-    RelayServer server =
-        new RelayServer(
-            listen(config),
-            published.engine(),
-            spooler(config),
-            upstream,
-            metrics,
-            config.log().explain());
+    RelayServer server;
+    try {
+      server =
+          new RelayServer(
+              listen(config),
+              published.engine(),
+              spooler(config),
+              upstream,
+              metrics,
+              config.log().explain());
+    } catch (IllegalArgumentException e) {
+      throw new UserError("listen: " + e.getMessage());
+    }
     keyMetrics(metrics, keys, engine, published);
     RelayLogging.configure(config.log().format());
     try {
@@ -252,7 +257,10 @@ final class RunCommand implements Callable<Integer> {
         listen.maxMessageSize().bytes(),
         listen.hostname(),
         listen.timeout().duration(),
-        listen.minDataRate());
+        listen.minDataRate(),
+        Optional.ofNullable(listen.tls())
+            .map(tls -> new RelayServer.TlsFiles(Path.of(tls.certificate()), Path.of(tls.key()))),
+        Optional.ofNullable(listen.usersFile()).map(Path::of));
   }
 
   static Spooler spooler(RelayConfig config) {

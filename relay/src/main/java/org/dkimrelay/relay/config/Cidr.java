@@ -38,6 +38,11 @@ public record Cidr(byte[] network, int prefixLength, String text) {
     return new Cidr(bytes, prefix, trimmed);
   }
 
+  /** True for 0.0.0.0/0 and ::/0, which let every address in. */
+  public boolean everyone() {
+    return prefixLength == 0;
+  }
+
   /** True when {@code address} lies in this range (IPv4 and IPv6 never match each other). */
   public boolean contains(InetAddress address) {
     byte[] candidate = address.getAddress();

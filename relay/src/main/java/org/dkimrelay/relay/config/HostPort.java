@@ -2,6 +2,8 @@ package org.dkimrelay.relay.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 
 /** {@code host:port}, with IPv6 literals in brackets: {@code [::1]:10027}. */
 public record HostPort(String host, int port) {
@@ -47,6 +49,15 @@ public record HostPort(String host, int port) {
       return new HostPort(host, Integer.parseInt(port));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("'" + text + "': the port is not a number");
+    }
+  }
+
+  /** True when the host is a loopback address (or a name for one); unknown names are not. */
+  public boolean loopback() {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
     }
   }
 

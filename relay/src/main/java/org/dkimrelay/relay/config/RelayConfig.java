@@ -18,7 +18,8 @@ public record RelayConfig(
     Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics, Log log) {
 
   public RelayConfig {
-    listen = listen != null ? listen : new Listen(null, null, null, null, null, null, null);
+    listen =
+        listen != null ? listen : new Listen(null, null, null, null, null, null, null, null, null);
     upstream =
         upstream != null ? upstream : new Upstream(null, null, null, null, null, null, null, null);
 
@@ -57,7 +58,22 @@ public record RelayConfig(
             u.connectTimeout(),
             u.timeout(),
             u.dataTimeout());
-    return new RelayConfig(listen, upstreamResolved, signingResolved, dns, metrics, log);
+    Listen l = listen;
+    Listen listenResolved =
+        new Listen(
+            l.address(),
+            l.allow(),
+            l.maxMessageSize(),
+            l.maxSessions(),
+            l.hostname(),
+            l.timeout(),
+            l.minDataRate(),
+            l.tls() == null
+                ? null
+                : new InboundTls(
+                    resolve(home, l.tls().certificate()), resolve(home, l.tls().key())),
+            resolve(home, l.usersFile()));
+    return new RelayConfig(listenResolved, upstreamResolved, signingResolved, dns, metrics, log);
   }
 
   private static String resolve(Path home, String path) {
@@ -72,7 +88,9 @@ public record RelayConfig(
       Integer maxSessions,
       String hostname,
       Interval timeout,
-      Integer minDataRate) {
+      Integer minDataRate,
+      InboundTls tls,
+      String usersFile) {
     public Listen {
       hostname = hostname != null ? hostname : "localhost";
       timeout = timeout != null ? timeout : Interval.parse("5m");
@@ -92,6 +110,29 @@ public record RelayConfig(
       }
       if (maxMessageSize.bytes() < 1024) {
         throw new IllegalArgumentException("max-message-size must be at least 1KB");
+      }
+      if (usersFile != null && tls == null) {
+        throw new IllegalArgumentException(
+            "users-file: AUTH is offered only inside TLS, so [listen.tls] needs a certificate");
+      }
+      if (!address.loopback() && usersFile == null && allow.stream().anyMatch(Cidr::everyone)) {
+        throw new IllegalArgumentException(
+            "address "
+                + address
+                + " is reachable from other hosts and allow lets every address in: narrow allow"
+                + " to your MTA's addresses, or set users-file so clients must authenticate");
+      }
+    }
+  }
+
+  /**
+   * {@code [listen.tls]}: the certificate (chain, PEM) and private key (PEM) for inbound STARTTLS,
+   * needed when the relay listens beyond loopback.
+   */
+  public record InboundTls(String certificate, String key) {
+    public InboundTls {
+      if (certificate == null || key == null) {
+        throw new IllegalArgumentException("tls needs both certificate and key");
       }
     }
   }

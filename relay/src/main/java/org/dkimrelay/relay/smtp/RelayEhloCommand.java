@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.smtp;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
@@ -11,10 +12,12 @@ import org.subethamail.smtp.server.Session;
  */
 final class RelayEhloCommand extends BaseCommand {
   private final SessionRegistry sessions;
+  private final InboundSecurity security;
 
-  RelayEhloCommand(SessionRegistry sessions) {
+  RelayEhloCommand(SessionRegistry sessions, InboundSecurity security) {
     super("EHLO", "Introduce yourself.", "<hostname>");
     this.sessions = sessions;
+    this.security = security;
   }
 
   @Override
@@ -26,7 +29,8 @@ final class RelayEhloCommand extends BaseCommand {
     }
     session.resetMailTransaction();
     session.setHelo(args[1]);
-    List<String> keywords = sessions.of(session).ehloKeywords();
+    List<String> keywords = new ArrayList<>(sessions.of(session).ehloKeywords());
+    keywords.addAll(security.ehloKeywords(session));
     StringBuilder response = new StringBuilder("250-").append(session.getServer().getHostName());
     for (int i = 0; i < keywords.size(); i++) {
       response

@@ -2,6 +2,7 @@ package org.dkimrelay.relay.smtp;
 
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dkimrelay.relay.upstream.MailParameters;
@@ -19,15 +20,22 @@ final class RelayMailCommand extends BaseCommand {
 
   private final SessionRegistry sessions;
   private final long maxMessageSize;
+  private final InboundSecurity security;
 
-  RelayMailCommand(SessionRegistry sessions, long maxMessageSize) {
+  RelayMailCommand(SessionRegistry sessions, long maxMessageSize, InboundSecurity security) {
     super("MAIL", "Specifies the sender.", "FROM: <sender> [ <parameters> ]");
     this.sessions = sessions;
     this.maxMessageSize = maxMessageSize;
+    this.security = security;
   }
 
   @Override
   public void execute(String commandString, Session session) throws IOException {
+    Optional<String> refusal = security.refuseMail(session);
+    if (refusal.isPresent()) {
+      session.sendResponse(refusal.get());
+      return;
+    }
     if (session.isMailTransactionInProgress()) {
       session.sendResponse("503 5.5.1 Sender already specified");
       return;

@@ -2,8 +2,10 @@ package org.dkimrelay.relay.smtp;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +16,9 @@ import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.subethamail.smtp.auth.LoginAuthenticationHandlerFactory;
+import org.subethamail.smtp.auth.MultipleAuthenticationHandlerFactory;
+import org.subethamail.smtp.auth.PlainAuthenticationHandlerFactory;
 import org.subethamail.smtp.internal.server.CommandHandler;
 import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.smtp.server.Session;
@@ -43,7 +48,8 @@ public final class RelayServer {
   /**
    * Where and how to listen. {@code timeout}: the longest a client may take over one command line
    * (and the idle limit); {@code minDataRate}: bytes per second a message must arrive at, once it
-   * has taken longer than {@code timeout}.
+   * has taken longer than {@code timeout}; {@code tls}: offer STARTTLS with this identity; {@code
+   * usersFile}: require SMTP AUTH (inside TLS) against these users.
    */
   public record Listen(
       String host,
@@ -53,7 +59,12 @@ public final class RelayServer {
       long maxMessageSize,
       String hostName,
       Duration timeout,
-      long minDataRate) {}
+      long minDataRate,
+      Optional<TlsFiles> tls,
+      Optional<Path> usersFile) {}
+
+  /** The PEM certificate chain and private key for inbound STARTTLS. */
+  public record TlsFiles(Path certificate, Path key) {}
 
   public RelayServer(
       Listen listen,
@@ -67,13 +78,26 @@ public final class RelayServer {
     this.sessions =
         new SessionRegistry(
             context, listen.allow(), listen.maxSessions(), listen.timeout(), listen.minDataRate());
+    Optional<ServerTls> tls =
+        listen.tls().map(files -> ServerTls.load(files.certificate(), files.key()));
+    Optional<UsersFile> users = listen.usersFile().map(UsersFile::load);
+    InboundSecurity security = new InboundSecurity(tls.isPresent(), users.isPresent());
     // Often enough to cut a slow client off close to its deadline, rarely enough to cost nothing.
     this.paceCheck =
         Duration.ofMillis(Math.max(100, Math.min(1000, listen.timeout().toMillis() / 5)));
     metrics.sessions(sessions::openSessions);
     try {
+      SMTPServer.Builder builder = SMTPServer.port(listen.port());
+      tls.ifPresent(creator -> builder.enableTLS().startTlsSocketFactory(creator));
+      users.ifPresent(
+          validator ->
+              builder.authenticationHandlerFactory(
+                  new MultipleAuthenticationHandlerFactory(
+                      List.of(
+                          new PlainAuthenticationHandlerFactory(validator),
+                          new LoginAuthenticationHandlerFactory(validator)))));
       this.server =
-          SMTPServer.port(listen.port())
+          builder
               .bindAddress(InetAddress.getByName(listen.host()))
               .hostName(listen.hostName()) // no reverse lookup at start-up
               .softwareName("dkimrelay")
@@ -89,8 +113,9 @@ public final class RelayServer {
       throw new IllegalArgumentException("listen.address: cannot use '" + listen.host() + "'");
     }
     CommandHandler commands = server.getCommandHandler();
-    commands.addCommand(new RelayEhloCommand(sessions));
-    commands.addCommand(new RelayMailCommand(sessions, listen.maxMessageSize()));
+    commands.addCommand(new RelayEhloCommand(sessions, security));
+    commands.addCommand(new RelayMailCommand(sessions, listen.maxMessageSize(), security));
+    commands.addCommand(new TlsOnlyAuthCommand(commands.getCommand("AUTH"), sessions, security));
     commands.addCommand(new RelayDataCommand(sessions));
     commands.addCommand(new UnsupportedCommand("BDAT", Replies.BDAT_NOT_SUPPORTED));
     for (String verb : List.copyOf(commands.getVerbs())) {

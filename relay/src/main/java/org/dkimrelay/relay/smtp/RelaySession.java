@@ -35,6 +35,7 @@ final class RelaySession {
   private final String id;
   private final InetAddress client;
   private final ClientPace pace;
+  private int authFailures;
   private UpstreamClient upstream;
   private boolean upstreamTransaction;
   private boolean inTransaction; // counted in the context, for a graceful stop
@@ -52,6 +53,11 @@ final class RelaySession {
 
   ClientPace pace() {
     return pace;
+  }
+
+  /** Counts a failed AUTH; returns how many this session has had. */
+  int authFailed() {
+    return ++authFailures;
   }
 
   /**

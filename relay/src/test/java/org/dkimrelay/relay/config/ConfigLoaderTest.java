@@ -59,11 +59,33 @@ class ConfigLoaderTest {
         "bad canon        | '[signing]\ncanonicalization = \"loose\"' | canonicalization 'loose' is not one of",
         "auth half given  | '[upstream]\nusername = \"u\"'            | username and password-file go together",
         "auth without TLS | '[upstream]\nusername = \"u\"\npassword-file = \"p\"' | starttls must be \"required\"",
+        "open to everyone | '[listen]\naddress = \"0.0.0.0:10027\"\nallow = [\"0.0.0.0/0\"]' | listen: address 0.0.0.0:10027 is reachable from other hosts and allow lets every address in",
+        "open over IPv6   | '[listen]\naddress = \"[::]:10027\"\nallow = [\"::/0\"]' | narrow allow to your MTA's addresses, or set users-file",
+        "users, no TLS    | '[listen]\nusers-file = \"users\"'      | users-file: AUTH is offered only inside TLS",
+        "half a TLS       | '[listen.tls]\ncertificate = \"c.pem\"'  | tls needs both certificate and key",
       })
   void badConfigNamesFileLineAndProblem(String label, String toml, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse(toml.replace("\\n", "\n"), "test.toml"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(message);
+  }
+
+  @Test
+  void listeningBeyondLoopbackIsAllowedWithANarrowAllowlistOrWithAuth() throws Exception {
+    RelayConfig narrow =
+        ConfigLoader.parse(
+            "[listen]\naddress = \"0.0.0.0:10027\"\nallow = [\"192.0.2.10/32\"]\n", "t");
+    assertThat(narrow.listen().address().loopback()).isFalse();
+    RelayConfig withAuth =
+        ConfigLoader.parse(
+            "[listen]\naddress = \"0.0.0.0:587\"\nallow = [\"0.0.0.0/0\"]\n"
+                + "users-file = \"users\"\n[listen.tls]\ncertificate = \"c.pem\"\nkey = \"k.pem\"\n",
+            "t");
+    assertThat(withAuth.listen().usersFile()).isEqualTo("users");
+    RelayConfig loopbackOpen =
+        ConfigLoader.parse(
+            "[listen]\naddress = \"127.0.0.1:10027\"\nallow = [\"0.0.0.0/0\"]\n", "t");
+    assertThat(loopbackOpen.listen().address().loopback()).isTrue();
   }
 
   @Test

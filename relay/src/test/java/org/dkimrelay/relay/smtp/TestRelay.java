@@ -71,6 +71,8 @@ final class TestRelay implements AutoCloseable {
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofMinutes(1);
     private long minDataRate = 500;
+    private Optional<RelayServer.TlsFiles> inboundTls = Optional.empty();
+    private Optional<Path> usersFile = Optional.empty();
     private UpstreamSettings.TlsMode tls = UpstreamSettings.TlsMode.OFF;
     private SSLContext tlsContext;
     private String upstreamHost = "127.0.0.1";
@@ -109,6 +111,13 @@ final class TestRelay implements AutoCloseable {
 
     Builder idleTimeout(Duration value) {
       idleTimeout = value;
+      return this;
+    }
+
+    /** Offers STARTTLS with this certificate and key, and requires AUTH against these users. */
+    Builder inbound(Path certificate, Path key, Path users) {
+      inboundTls = Optional.of(new RelayServer.TlsFiles(certificate, key));
+      usersFile = Optional.of(users);
       return this;
     }
 
@@ -182,7 +191,9 @@ final class TestRelay implements AutoCloseable {
                   maxMessageSize,
                   "relay.test",
                   idleTimeout,
-                  minDataRate),
+                  minDataRate,
+                  inboundTls,
+                  usersFile),
               engine,
               new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
               upstream,

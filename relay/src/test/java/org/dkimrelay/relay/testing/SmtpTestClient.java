@@ -9,15 +9,17 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A raw SMTP client for tests: sends exactly the bytes it is given and reads whole replies, so
  * tests can pipeline, smuggle, and hang up mid-DATA.
  */
 public final class SmtpTestClient implements AutoCloseable {
-  private final Socket socket;
-  private final InputStream in;
-  private final OutputStream out;
+  private Socket socket;
+  private InputStream in;
+  private OutputStream out;
 
   private SmtpTestClient(Socket socket) throws IOException {
     this.socket = socket;
@@ -42,6 +44,24 @@ public final class SmtpTestClient implements AutoCloseable {
     Socket socket = new Socket();
     socket.connect(new InetSocketAddress(address, port), 10_000);
     return new SmtpTestClient(socket);
+  }
+
+  /**
+   * STARTTLS: expects 220, then continues over TLS with {@code context}, checking the server's
+   * certificate for {@code host}; returns the negotiated protocol.
+   */
+  public String startTls(SSLContext context, String host) throws IOException {
+    expect(command("STARTTLS"), "220");
+    SSLSocket tls =
+        (SSLSocket) context.getSocketFactory().createSocket(socket, host, socket.getPort(), true);
+    javax.net.ssl.SSLParameters parameters = tls.getSSLParameters();
+    parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the name check of RFC 6125
+    tls.setSSLParameters(parameters);
+    tls.startHandshake();
+    socket = tls;
+    in = new BufferedInputStream(tls.getInputStream());
+    out = tls.getOutputStream();
+    return tls.getSession().getProtocol();
   }
 
   /** Sends {@code line} plus CRLF and returns the reply. */
