@@ -127,7 +127,10 @@ public final class KeyDirectory {
     return entries;
   }
 
-  /** Loads one key, refusing a file that group or others may read. */
+  /**
+   * Loads one key, refusing a file that group or others may read, or that belongs to someone other
+   * than the user running dkimrelay (or root).
+   */
   public DkimKey load(SigningDomain domain, Selector selector) {
     Path keyFile = keyFile(domain, selector);
     if (!Files.exists(keyFile)) {
@@ -135,6 +138,7 @@ public final class KeyDirectory {
           "no key '" + selector + "' for " + domain + " in " + root + " (see 'keys list')");
     }
     unsafePermissions(keyFile)
+        .or(() -> unsafeOwner(keyFile, System.getProperty("user.name")))
         .ifPresent(
             problem -> {
               throw new KeyToolException(problem);
@@ -165,6 +169,34 @@ public final class KeyDirectory {
               + " is accessible by group or others (mode "
               + PosixFilePermissions.toString(mode)
               + "): run chmod 600 "
+              + keyFile);
+    } catch (UnsupportedOperationException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Says what is wrong when a private key file belongs to neither {@code runningUser} nor root: its
+   * owner could replace the key we sign with (OpenDKIM refuses such files too).
+   */
+  public static Optional<String> unsafeOwner(Path keyFile, String runningUser) {
+    try {
+      String owner = Files.getOwner(keyFile).getName();
+      if (owner.equals(runningUser) || owner.equals("root")) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          "private key "
+              + keyFile
+              + " belongs to "
+              + owner
+              + ", not to "
+              + runningUser
+              + " who runs dkimrelay: run chown "
+              + runningUser
+              + " "
               + keyFile);
     } catch (UnsupportedOperationException e) {
       return Optional.empty();

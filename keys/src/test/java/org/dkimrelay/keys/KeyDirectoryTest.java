@@ -62,6 +62,36 @@ class KeyDirectoryTest {
   }
 
   @Test
+  void aKeyOwnedBySomeoneElseIsRefusedWithTheChownToRun() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp);
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    Path keyFile = directory.store(key, key.txtRecord(3600));
+    String me = Files.getOwner(keyFile).getName();
+    assertThat(KeyDirectory.unsafeOwner(keyFile, me)).isEmpty();
+
+    // Root may give the file away; anyone else sees their own file from a stranger's side.
+    String stranger = "dkimrelay-test-stranger";
+    if (me.equals("root")) {
+      assertThat(KeyDirectory.unsafeOwner(keyFile, stranger)).isEmpty(); // root's files are fine
+      Files.setOwner(
+          keyFile,
+          temp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+      assertThat(KeyDirectory.unsafeOwner(keyFile, "root"))
+          .hasValue(
+              "private key "
+                  + keyFile
+                  + " belongs to nobody, not to root who runs dkimrelay: run chown root "
+                  + keyFile);
+      assertThatThrownBy(() -> directory.load(key.domain(), key.selector()))
+          .isInstanceOf(KeyToolException.class)
+          .hasMessageContaining("belongs to nobody");
+    } else {
+      assertThat(KeyDirectory.unsafeOwner(keyFile, stranger))
+          .hasValueSatisfying(problem -> assertThat(problem).contains("belongs to " + me));
+    }
+  }
+
+  @Test
   void listFindsKeysByDomainAndSelectorAndSkipsForeignFiles() throws IOException {
     KeyDirectory directory = new KeyDirectory(temp);
     DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
