@@ -5,16 +5,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code keys list|show|import}: the keys directory, inspected and extended. */
+/** {@code keys list|show|import|retire|revoke}: the keys directory, inspected and managed. */
 @Command(
     name = "keys",
-    description = "List, show and import DKIM keys.",
+    description = "List, show, import, retire and revoke DKIM keys.",
     mixinStandardHelpOptions = true)
 final class KeysCommand implements Runnable {
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: list, show or import");
+    throw new ParameterException(
+        spec.commandLine(), "missing subcommand: list, show, import, retire or revoke");
   }
 }

@@ -1,54 +1,132 @@
 package org.dkimrelay.relay.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.rotation.KeyLifecycle;
+import org.dkimrelay.relay.rotation.KeyState;
+import org.dkimrelay.relay.rotation.LifecycleFile;
+import org.dkimrelay.relay.rotation.RotationPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+/**
+ * {@code keys list}: every key with its lifecycle state, age and next step (with its date), and
+ * revoked keys whose records still matter. Exit 1 when a key file cannot be used.
+ */
 @Command(
     name = "list",
-    description = "List every key in the keys directory; exit 1 if one cannot be used.",
+    description = "List every key with its state, age and next step; exit 1 if one cannot be used.",
     mixinStandardHelpOptions = true)
 final class KeysListCommand implements Callable<Integer> {
-  private static final String ROW = "%-30s %-16s %-12s %s%n";
+  private static final String ROW = "%-24s %-12s %-10s %-9s %5s  %s%n";
   private final CliContext context;
 
   @Spec CommandSpec spec;
-  @Mixin ConfigOptions keys;
+  @Mixin ConfigOptions options;
 
   KeysListCommand(CliContext context) {
     this.context = context;
   }
 
+  /** One line of the table, sorted by domain and selector. */
+  private record Row(String domain, String selector, String algorithm, KeyLifecycle lifecycle) {}
+
   @Override
   public Integer call() {
-    KeyDirectory directory = keys.directory(context);
-    List<KeyDirectory.Entry> entries = directory.list();
+    KeyDirectory directory = options.directory(context);
+    RotationPolicy policy = options.config(context).rotation().policy();
     PrintWriter out = spec.commandLine().getOut();
-    if (entries.isEmpty()) {
-      out.println("No keys in " + directory.root() + ": create one with 'keygen DOMAIN'.");
-      return ExitCode.OK;
-    }
+    Map<String, Row> rows = new TreeMap<>();
+    Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles =
+        new TreeMap<>((a, b) -> a.name().compareTo(b.name()));
     int exit = ExitCode.OK;
-    out.printf(ROW, "DOMAIN", "SELECTOR", "ALGORITHM", "FILE");
-    for (KeyDirectory.Entry entry : entries) {
+    for (KeyDirectory.Entry entry : directory.list()) {
+      Map<String, KeyLifecycle> lifecycle =
+          lifecycles.computeIfAbsent(
+              entry.domain(), domain -> LifecycleFile.read(entry.keyFile().getParent()));
       String algorithm;
+      KeyLifecycle known = lifecycle.get(entry.selector().value());
       try {
         DkimKey key = directory.load(entry.domain(), entry.selector());
         algorithm = key.describe();
+        if (known == null) {
+          known = KeyLifecycle.active(key.algorithm(), modified(entry.keyFile()));
+        }
       } catch (KeyToolException e) {
         algorithm = "UNUSABLE";
         spec.commandLine().getErr().println("dkimrelay: " + e.getMessage());
         exit = ExitCode.FAILED;
       }
-      out.printf(ROW, entry.domain(), entry.selector(), algorithm, entry.keyFile());
+      rows.put(
+          entry.domain() + " " + entry.selector(),
+          new Row(entry.domain().name(), entry.selector().value(), algorithm, known));
+    }
+    addRevoked(directory, lifecycles, rows);
+    if (rows.isEmpty()) {
+      out.println("No keys in " + directory.root() + ": create one with 'keygen DOMAIN'.");
+      return ExitCode.OK;
+    }
+    Instant now = context.clock().instant();
+    out.printf(ROW, "DOMAIN", "SELECTOR", "ALGORITHM", "STATE", "AGE", "NEXT");
+    for (Row row : rows.values()) {
+      KeyLifecycle lifecycle = row.lifecycle();
+      out.printf(
+          ROW,
+          row.domain(),
+          row.selector(),
+          row.algorithm(),
+          lifecycle == null ? "?" : lifecycle.state().word(),
+          lifecycle == null ? "" : Duration.between(lifecycle.created(), now).toDays() + "d",
+          lifecycle == null ? "" : policy.nextAction(lifecycle));
     }
     return exit;
+  }
+
+  /** Revoked and removed keys have no key file left, but their records may still need work. */
+  private static void addRevoked(
+      KeyDirectory directory,
+      Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles,
+      Map<String, Row> rows) {
+    try (var domains = Files.list(directory.root())) {
+      domains
+          .filter(dir -> Files.exists(dir.resolve(LifecycleFile.NAME)))
+          .forEach(
+              dir -> {
+                SigningDomain domain = SigningDomain.parse(dir.getFileName().toString());
+                Map<String, KeyLifecycle> lifecycle =
+                    lifecycles.computeIfAbsent(domain, d -> LifecycleFile.read(dir));
+                lifecycle.forEach(
+                    (selector, key) -> {
+                      if (key.state() == KeyState.REVOKED || key.state() == KeyState.REMOVED) {
+                        rows.putIfAbsent(
+                            domain + " " + selector,
+                            new Row(domain.name(), selector, key.algorithm(), key));
+                      }
+                    });
+              });
+    } catch (IOException e) {
+      // no keys directory yet: nothing revoked either
+    }
+  }
+
+  private static Instant modified(Path file) {
+    try {
+      return Files.getLastModifiedTime(file).toInstant();
+    } catch (IOException e) {
+      return Instant.EPOCH;
+    }
   }
 }

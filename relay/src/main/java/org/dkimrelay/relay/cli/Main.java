@@ -33,12 +33,15 @@ public final class Main implements Runnable {
     keys.addSubcommand(new KeysListCommand(context));
     keys.addSubcommand(new KeysShowCommand(context));
     keys.addSubcommand(new KeysImportCommand(context));
+    keys.addSubcommand(new KeysStateCommand.Retire(context));
+    keys.addSubcommand(new KeysStateCommand.Revoke(context));
     commandLine.addSubcommand(keys);
     commandLine.addSubcommand(new DnsCommand(context));
     commandLine.addSubcommand(new SignCommand(context));
     commandLine.addSubcommand(new VerifyCommand(context));
     commandLine.addSubcommand(new RunCommand(context));
     commandLine.addSubcommand(new CheckCommand(context));
+    commandLine.addSubcommand(new RotateCommand(context));
 
     commandLine.setOut(out);
     commandLine.setErr(err);

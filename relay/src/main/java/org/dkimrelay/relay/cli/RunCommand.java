@@ -12,6 +12,9 @@ import java.time.YearMonth;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
@@ -101,12 +104,14 @@ final class RunCommand implements Callable<Integer> {
       out.println("configuration and " + engine.table().keys().size() + " key(s) are valid");
       return ExitCode.OK;
     }
-    PublishedKeys published =
-        new PublishedKeys(
-            new KeyPublication(ResolverOption.using(config.dns().resolver())),
-            engine,
-            config.signing().requirePublished());
+    KeyPublication publication = new KeyPublication(ResolverOption.using(config.dns().resolver()));
     RelayMetrics metrics = new RelayMetrics();
+    KeyRotation rotation = new KeyRotation(keys, config.rotation().policy(), context.clock());
+    if (rotate(rotation, publication, metrics, out)) {
+      engine = options.engine(context); // a rotation finished while the relay was down
+    }
+    PublishedKeys published =
+        new PublishedKeys(publication, engine, config.signing().requirePublished());
     RelayServer server;
     try {
       server =
@@ -128,6 +133,7 @@ final class RunCommand implements Callable<Integer> {
       throw new UserError("cannot listen on " + config.listen().address() + ": " + rootMessage(e));
     }
     printRecords(engine, out);
+    rotation.waiting().forEach(line -> out.println("  " + line));
     published.print(out);
     startMetrics(config, metrics, out);
     out.printf(
@@ -138,6 +144,7 @@ final class RunCommand implements Callable<Integer> {
         config.upstream().address());
     out.flush();
     published.watch(server, config.dns().recheck().duration(), out);
+    followRotation(rotation, publication, metrics, server, published, config, out);
     if (!HangupSignal.onHangup(() -> reload(config, server, published, out))) {
       LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
     }
@@ -162,11 +169,72 @@ final class RunCommand implements Callable<Integer> {
   }
 
   /**
+   * Every {@code dns.recheck}: one rotation step; when it changed which keys sign (a standby key
+   * seen published, or a key retired by hand), the relay signs with the new set from the next
+   * message on.
+   */
+  private void followRotation(
+      KeyRotation rotation,
+      KeyPublication publication,
+      RelayMetrics metrics,
+      RelayServer server,
+      PublishedKeys published,
+      RelayConfig config,
+      PrintWriter out) {
+    Duration period = config.dns().recheck().duration();
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "dkimrelay-rotation");
+              thread.setDaemon(true);
+              return thread;
+            });
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            synchronized (this) {
+              if (rotate(rotation, publication, metrics, out)) {
+                SigningEngine engine = options.engine(context);
+                server.replaceEngine(
+                    published.reload(engine, options.config(context).signing().requirePublished()));
+                say(out, "dkimrelay: now signing with " + published.signingKeys() + " key(s)");
+              }
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("rotation step failed, trying again in {}: {}", period, e.toString());
+          }
+        },
+        period.toMillis(),
+        period.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** One rotation step, told to the admin; true when the set of signing keys changed. */
+  private boolean rotate(
+      KeyRotation rotation, KeyPublication publication, RelayMetrics metrics, PrintWriter out) {
+    KeyRotation.Outcome outcome =
+        rotation.step(publication, new DkimKeyGenerator(context.random()));
+    for (KeyRotation.Change change : outcome.changes()) {
+      metrics.keyStateChanged(change.domain().name(), change.selector(), change.state().word());
+      say(out, "dkimrelay: rotation: " + change.line());
+    }
+    return outcome.signingChanged();
+  }
+
+  private static void say(PrintWriter out, String line) {
+    LOG.warn(line);
+    synchronized (out) {
+      out.println(line);
+      out.flush();
+    }
+  }
+
+  /**
    * SIGHUP: reads the configuration and the keys again and signs with them from the next message.
    * Anything wrong keeps the running configuration. Listen, upstream, DNS and metrics settings need
    * a restart.
    */
-  private void reload(
+  private synchronized void reload(
       RelayConfig running, RelayServer server, PublishedKeys published, PrintWriter out) {
     String result;
     try {

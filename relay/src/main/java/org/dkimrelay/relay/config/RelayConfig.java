@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.dkimrelay.relay.dkim.Canonicalization;
 import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.rotation.RotationPolicy;
 
 /**
  * The whole configuration (DESIGN.md), bound from TOML once at start-up into immutable, validated
@@ -15,7 +16,13 @@ import org.dkimrelay.relay.dkim.SigningPolicy;
  * --print-config}.
  */
 public record RelayConfig(
-    Listen listen, Upstream upstream, Signing signing, Dns dns, Metrics metrics, Log log) {
+    Listen listen,
+    Upstream upstream,
+    Signing signing,
+    Dns dns,
+    Metrics metrics,
+    Log log,
+    Rotation rotation) {
 
   public RelayConfig {
     listen =
@@ -27,10 +34,11 @@ public record RelayConfig(
     dns = dns != null ? dns : new Dns(null, null);
     metrics = metrics != null ? metrics : new Metrics(null);
     log = log != null ? log : new Log(null, null);
+    rotation = rotation != null ? rotation : new Rotation(null, null, null);
   }
 
   public static RelayConfig defaults() {
-    return new RelayConfig(null, null, null, null, null, null);
+    return new RelayConfig(null, null, null, null, null, null, null);
   }
 
   /** The same configuration with relative paths resolved against {@code home}. */
@@ -73,7 +81,8 @@ public record RelayConfig(
                 : new InboundTls(
                     resolve(home, l.tls().certificate()), resolve(home, l.tls().key())),
             resolve(home, l.usersFile()));
-    return new RelayConfig(listenResolved, upstreamResolved, signingResolved, dns, metrics, log);
+    return new RelayConfig(
+        listenResolved, upstreamResolved, signingResolved, dns, metrics, log, rotation);
   }
 
   private static String resolve(Path home, String path) {
@@ -296,6 +305,26 @@ public record RelayConfig(
     @JsonValue
     public String word() {
       return Choice.word(this);
+    }
+  }
+
+  /**
+   * {@code [rotation]}: {@code every} starts a successor for each active key that old (off unless
+   * set); a standby key signs once its record has been seen for {@code publish-delay}; the key it
+   * replaces stays published for {@code grace}, is then revoked, and its record may go after
+   * another {@code grace}.
+   */
+  public record Rotation(Interval every, Interval publishDelay, Interval grace) {
+    public Rotation {
+      publishDelay = publishDelay != null ? publishDelay : Interval.parse("1h");
+      grace = grace != null ? grace : Interval.parse("7d");
+    }
+
+    public RotationPolicy policy() {
+      return new RotationPolicy(
+          Optional.ofNullable(every).map(Interval::duration),
+          publishDelay.duration(),
+          grace.duration());
     }
   }
 

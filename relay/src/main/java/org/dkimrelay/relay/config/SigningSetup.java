@@ -3,26 +3,46 @@ package org.dkimrelay.relay.config;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningTable;
+import org.dkimrelay.relay.rotation.KeyLifecycle;
+import org.dkimrelay.relay.rotation.KeyState;
+import org.dkimrelay.relay.rotation.LifecycleFile;
 
 /** Builds the signing engine from the configuration and the keys directory, once, at start-up. */
 public final class SigningSetup {
   private SigningSetup() {}
 
   /**
-   * Loads every key of {@code keys}. A key that cannot be used (unsafe permissions, damaged file)
-   * stops start-up: signing with some keys and silently not with others is worse.
+   * Loads every active key of {@code keys} (keys without a lifecycle entry are active). A key that
+   * cannot be used (unsafe permissions, damaged file) stops start-up: signing with some keys and
+   * silently not with others is worse.
    */
   public static SigningEngine load(RelayConfig.Signing settings, KeyDirectory keys, Clock clock)
       throws ConfigException {
     List<SigningKey> signingKeys = new ArrayList<>();
+    Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles = new HashMap<>();
     for (KeyDirectory.Entry entry : keys.list()) {
+      Map<String, KeyLifecycle> lifecycle;
+      try {
+        lifecycle =
+            lifecycles.computeIfAbsent(
+                entry.domain(), domain -> LifecycleFile.read(entry.keyFile().getParent()));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
+      }
+      KeyLifecycle state = lifecycle.get(entry.selector().value());
+      if (state != null && state.state() != KeyState.ACTIVE) {
+        continue; // standby or retiring: kept, not signing
+      }
       try {
         signingKeys.add(new SigningKey(keys.load(entry.domain(), entry.selector())));
       } catch (KeyToolException e) {

@@ -69,6 +69,15 @@ public final class RelayMetrics {
         reason);
   }
 
+  /** A key changed lifecycle state ({@code standby}, {@code active}, {@code retiring}, ...). */
+  public void keyStateChanged(String domain, String selector, String state) {
+    Counter.builder("dkimrelay.key.transitions")
+        .description("key lifecycle changes made by the relay; the state is the new one")
+        .tags("domain", domain, "selector", selector, "state", state)
+        .register(registry)
+        .increment();
+  }
+
   public void upstreamReply(int code) {
     Counter.builder("dkimrelay.upstream.replies")
         .description("upstream's final replies to DATA, by class")

@@ -1,0 +1,127 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.PrintWriter;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.MailDnsPlan;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.rotation.KeyLifecycle;
+import org.dkimrelay.relay.rotation.KeyState;
+import org.dkimrelay.relay.rotation.LifecycleFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rotate DOMAIN}: a standby key for each algorithm the domain signs with (or those given),
+ * and the records to publish. The running relay does the rest once DNS shows them.
+ */
+@Command(
+    name = "rotate",
+    description =
+        "Create the next (standby) key of DOMAIN for each algorithm in use and print the records"
+            + " to publish; the relay switches to them once DNS shows them.",
+    mixinStandardHelpOptions = true)
+final class RotateCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DOMAIN")
+  String domain;
+
+  @Option(
+      names = "--algorithm",
+      paramLabel = "rsa|ed25519",
+      description = "Rotate only this algorithm (repeatable; default: every algorithm in use).")
+  List<String> algorithms;
+
+  @Mixin ConfigOptions options;
+
+  RotateCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() {
+    SigningDomain signingDomain = SigningDomain.parse(domain);
+    KeyDirectory keys = options.directory(context);
+    RelayConfig config = options.config(context);
+    KeyRotation rotation = new KeyRotation(keys, config.rotation().policy(), context.clock());
+    Map<String, KeyLifecycle> before =
+        LifecycleFile.read(keys.root().resolve(signingDomain.name()));
+    Set<KeyAlgorithm> inUse = EnumSet.noneOf(KeyAlgorithm.class);
+    Set<KeyAlgorithm> waiting = EnumSet.noneOf(KeyAlgorithm.class);
+    for (KeyDirectory.Entry entry : keys.list()) {
+      if (entry.domain().equals(signingDomain)) {
+        KeyLifecycle known = before.get(entry.selector().value());
+        KeyAlgorithm algorithm = keys.load(entry.domain(), entry.selector()).algorithm();
+        if (known == null || known.state() == KeyState.ACTIVE) {
+          inUse.add(algorithm);
+        } else if (known.state() == KeyState.STANDBY) {
+          waiting.add(algorithm);
+        }
+      }
+    }
+    if (inUse.isEmpty()) {
+      throw new UserError(
+          "no active key for "
+              + signingDomain
+              + " in "
+              + keys.root()
+              + ": create one with 'keygen "
+              + signingDomain
+              + "'");
+    }
+    Set<KeyAlgorithm> wanted = EnumSet.noneOf(KeyAlgorithm.class);
+    if (algorithms == null) {
+      wanted.addAll(inUse);
+    } else {
+      algorithms.forEach(name -> wanted.add(KeyAlgorithm.parse(name)));
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    DkimKeyGenerator generator = new DkimKeyGenerator(context.random());
+    for (KeyAlgorithm algorithm : wanted) {
+      if (waiting.contains(algorithm)) {
+        out.println(
+            signingDomain
+                + " already has a standby "
+                + algorithm.keyType()
+                + " key waiting for its record: see 'keys list'");
+        continue;
+      }
+      DkimKey key = rotation.startRotation(generator, signingDomain, algorithm);
+      out.println(
+          "New standby key "
+              + key.selector()
+              + " ("
+              + key.describe()
+              + ") for "
+              + signingDomain
+              + ". Publish:");
+      out.println("  " + key.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
+    }
+    out.println();
+    out.println(
+        "The relay checks DNS every dns.recheck ("
+            + config.dns().recheck()
+            + "); once it sees a new record it waits rotation.publish-delay ("
+            + config.rotation().publishDelay()
+            + ") for DNS caches, signs with the new key and retires the old one, which stays"
+            + " published for rotation.grace ("
+            + config.rotation().grace()
+            + ") and is then revoked. 'keys list' shows each step.");
+    return ExitCode.OK;
+  }
+}

@@ -1,0 +1,98 @@
+package org.dkimrelay.relay.rotation;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+
+/**
+ * {@code <keys>/<domain>/lifecycle.toml}: one table per selector with its state and timestamps,
+ * written by {@code rotate}, {@code keys retire|revoke} and the relay, readable by people. A key
+ * file without an entry is active (it signed before rotation knew it). Changes are made under a
+ * lock and written whole to a temporary file that then replaces the old one, so the relay and a
+ * command run at the same moment never lose each other's change.
+ */
+public final class LifecycleFile {
+  public static final String NAME = "lifecycle.toml";
+  private static final String HEADER =
+      "# Key lifecycle for this domain, kept by dkimrelay (rotate, keys retire|revoke, the relay).\n"
+          + "# standby -> active -> retiring -> revoked -> removed; see 'dkimrelay keys list'.\n\n";
+  private static final ObjectMapper TOML =
+      TomlMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .defaultPropertyInclusion(
+              JsonInclude.Value.construct(
+                  JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+          .build();
+  private static final TypeReference<TreeMap<String, KeyLifecycle>> ENTRIES =
+      new TypeReference<>() {};
+
+  private LifecycleFile() {}
+
+  /** The entries by selector; empty when the domain has no lifecycle file. */
+  public static Map<String, KeyLifecycle> read(Path domainDirectory) {
+    Path file = domainDirectory.resolve(NAME);
+    if (!Files.exists(file)) {
+      return new TreeMap<>();
+    }
+    try {
+      TreeMap<String, KeyLifecycle> entries =
+          TOML.readValue(Files.readString(file, StandardCharsets.UTF_8), ENTRIES);
+      return entries != null ? entries : new TreeMap<>();
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          file + ": not a lifecycle file dkimrelay can read: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Applies {@code change} to the entries under the domain's lock and writes the result. */
+  public static Map<String, KeyLifecycle> update(
+      Path domainDirectory, UnaryOperator<Map<String, KeyLifecycle>> change) {
+    Path lock = domainDirectory.resolve(".lifecycle.lock");
+    try (FileChannel channel =
+        FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      channel.lock(); // released when the channel closes
+      Map<String, KeyLifecycle> before = read(domainDirectory);
+      Map<String, KeyLifecycle> after = new TreeMap<>(change.apply(new TreeMap<>(before)));
+      if (!after.equals(before)) {
+        write(domainDirectory, after);
+      }
+      return after;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void write(Path domainDirectory, Map<String, KeyLifecycle> entries)
+      throws IOException {
+    Path file = domainDirectory.resolve(NAME);
+    Path temporary = domainDirectory.resolve(NAME + ".new");
+    Files.writeString(temporary, HEADER + TOML.writeValueAsString(entries), StandardCharsets.UTF_8);
+    try {
+      Files.move(
+          temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+}
