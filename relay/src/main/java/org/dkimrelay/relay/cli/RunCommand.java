@@ -107,9 +107,12 @@ final class RunCommand implements Callable<Integer> {
     KeyPublication publication = new KeyPublication(ResolverOption.using(config.dns().resolver()));
     RelayMetrics metrics = new RelayMetrics();
     KeyRotation rotation = new KeyRotation(keys, config.rotation().policy(), context.clock());
-    if (rotate(rotation, publication, metrics, out)) {
-      engine = options.engine(context); // a rotation finished while the relay was down
+    KeyRotation.Outcome caughtUp =
+        rotation.step(publication, new DkimKeyGenerator(context.random()));
+    if (caughtUp.signingChanged()) {
+      engine = options.engine(context); // a rotation step came due while the relay was down
     }
+    report(caughtUp, metrics, out);
     PublishedKeys published =
         new PublishedKeys(publication, engine, config.signing().requirePublished());
     RelayServer server;
@@ -193,12 +196,14 @@ final class RunCommand implements Callable<Integer> {
         () -> {
           try {
             synchronized (this) {
-              if (rotate(rotation, publication, metrics, out)) {
+              KeyRotation.Outcome outcome =
+                  rotation.step(publication, new DkimKeyGenerator(context.random()));
+              if (outcome.signingChanged()) {
                 SigningEngine engine = options.engine(context);
                 server.replaceEngine(
                     published.reload(engine, options.config(context).signing().requirePublished()));
-                say(out, "dkimrelay: now signing with " + published.signingKeys() + " key(s)");
               }
+              report(outcome, metrics, out); // once the relay signs accordingly
             }
           } catch (RuntimeException e) {
             LOG.warn("rotation step failed, trying again in {}: {}", period, e.toString());
@@ -209,16 +214,12 @@ final class RunCommand implements Callable<Integer> {
         TimeUnit.MILLISECONDS);
   }
 
-  /** One rotation step, told to the admin; true when the set of signing keys changed. */
-  private boolean rotate(
-      KeyRotation rotation, KeyPublication publication, RelayMetrics metrics, PrintWriter out) {
-    KeyRotation.Outcome outcome =
-        rotation.step(publication, new DkimKeyGenerator(context.random()));
+  /** Tells the admin (output, log, metrics) what a rotation step changed. */
+  private static void report(KeyRotation.Outcome outcome, RelayMetrics metrics, PrintWriter out) {
     for (KeyRotation.Change change : outcome.changes()) {
       metrics.keyStateChanged(change.domain().name(), change.selector(), change.state().word());
       say(out, "dkimrelay: rotation: " + change.line());
     }
-    return outcome.signingChanged();
   }
 
   private static void say(PrintWriter out, String line) {

@@ -108,9 +108,14 @@ public final class RelayProcess implements AutoCloseable {
 
   /** Reads its standard output until a line contains {@code text}. */
   public void awaitOutput(String text) throws IOException {
+    awaitLine(text);
+  }
+
+  /** Reads its standard output until a line contains {@code text}; returns that line. */
+  public String awaitLine(String text) throws IOException {
     for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
       if (line.contains(text)) {
-        return;
+        return line;
       }
     }
     throw new AssertionError("the relay exited without printing: " + text);
