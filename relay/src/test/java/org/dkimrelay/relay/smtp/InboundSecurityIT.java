@@ -60,7 +60,7 @@ class InboundSecurityIT {
     ExternalTool.Result hash =
         ExternalTool.run(
             List.of(
-                "python3",
+                "/usr/bin/python3", // Debian's, as the oracles use
                 "-W",
                 "ignore",
                 "-c",
