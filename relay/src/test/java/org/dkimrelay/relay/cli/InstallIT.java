@@ -34,6 +34,7 @@ class InstallIT {
     assertThat(unit)
         .contains("ExecStart=" + prefix.resolve("bin/dkimrelay") + " run")
         .contains("ReadOnlyPaths=" + etc)
+        .contains("ReadWritePaths=" + etc.resolve("keys"))
         .contains("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "User=dkimrelay")
         .contains("ExecReload=/bin/kill -HUP $MAINPID");
 
