@@ -5,9 +5,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.smtp.RelayServer;
@@ -86,24 +83,7 @@ final class PublishedKeys {
 
   /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
   void watch(RelayServer server, Duration period, PrintWriter out) {
-    ScheduledExecutorService scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "dkimrelay-dns-recheck");
-              thread.setDaemon(true);
-              return thread;
-            });
-    scheduler.scheduleWithFixedDelay(
-        () -> {
-          try {
-            recheck(server, out);
-          } catch (RuntimeException e) {
-            LOG.warn("DNS recheck failed: {}", e.toString());
-          }
-        },
-        period.toMillis(),
-        period.toMillis(),
-        TimeUnit.MILLISECONDS);
+    Repeating.every(period, "dns-recheck", () -> recheck(server, out));
   }
 
   private synchronized void recheck(RelayServer server, PrintWriter out) {

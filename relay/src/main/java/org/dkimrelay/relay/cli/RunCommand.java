@@ -12,9 +12,6 @@ import java.time.YearMonth;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
@@ -184,34 +181,21 @@ final class RunCommand implements Callable<Integer> {
       PublishedKeys published,
       RelayConfig config,
       PrintWriter out) {
-    Duration period = config.dns().recheck().duration();
-    ScheduledExecutorService scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "dkimrelay-rotation");
-              thread.setDaemon(true);
-              return thread;
-            });
-    scheduler.scheduleWithFixedDelay(
+    Repeating.every(
+        config.dns().recheck().duration(),
+        "rotation",
         () -> {
-          try {
-            synchronized (this) {
-              KeyRotation.Outcome outcome =
-                  rotation.step(publication, new DkimKeyGenerator(context.random()));
-              if (outcome.signingChanged()) {
-                SigningEngine engine = options.engine(context);
-                server.replaceEngine(
-                    published.reload(engine, options.config(context).signing().requirePublished()));
-              }
-              report(outcome, metrics, out); // once the relay signs accordingly
+          synchronized (this) {
+            KeyRotation.Outcome outcome =
+                rotation.step(publication, new DkimKeyGenerator(context.random()));
+            if (outcome.signingChanged()) {
+              SigningEngine engine = options.engine(context);
+              server.replaceEngine(
+                  published.reload(engine, options.config(context).signing().requirePublished()));
             }
-          } catch (RuntimeException e) {
-            LOG.warn("rotation step failed, trying again in {}: {}", period, e.toString());
+            report(outcome, metrics, out); // once the relay signs accordingly
           }
-        },
-        period.toMillis(),
-        period.toMillis(),
-        TimeUnit.MILLISECONDS);
+        });
   }
 
   /** Tells the admin (output, log, metrics) what a rotation step changed. */
