@@ -72,6 +72,19 @@ final class DataReader extends InputStream {
     int out = offset;
     int limit = offset + length;
     for (int i = 0; i < read; i++) {
+      if (state == State.NORMAL) {
+        // The common case, inside a line: copy up to the next CR in one go.
+        int runEnd = i;
+        while (runEnd < read && chunk[runEnd] != '\r') {
+          runEnd++;
+        }
+        System.arraycopy(chunk, i, buffer, out, runEnd - i);
+        out += runEnd - i;
+        if (runEnd == read) {
+          break;
+        }
+        i = runEnd; // the CR, handled below
+      }
       byte b = chunk[i];
       switch (state) {
         case LINE_START -> {

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 final class CrlfNormalizer extends FilterOutputStream {
   private static final byte CR = '\r';
   private static final byte LF = '\n';
+  private static final byte[] CRLF = {CR, LF};
   private boolean pendingCr;
 
   CrlfNormalizer(OutputStream out) {
@@ -40,15 +41,36 @@ final class CrlfNormalizer extends FilterOutputStream {
 
   @Override
   public void write(byte[] bytes, int offset, int length) throws IOException {
-    int runStart = offset;
     int end = offset + length;
-    for (int i = offset; i < end; i++) {
+    int i = offset;
+    if (pendingCr && i < end) { // the last buffer ended in CR
+      pendingCr = false;
+      out.write(CRLF, 0, 2);
+      if (bytes[i] == LF) {
+        i++;
+      }
+    }
+    // CRLF pairs stay in the run that is copied as it is; only bare CR and LF are rewritten.
+    int runStart = i;
+    while (i < end) {
       byte b = bytes[i];
-      if ((b == CR || b == LF) || pendingCr) {
+      if (b == CR) {
+        if (i + 1 == end) {
+          out.write(bytes, runStart, i - runStart);
+          pendingCr = true; // is the next byte its LF?
+          return;
+        }
+        if (bytes[i + 1] == LF) {
+          i += 2;
+          continue;
+        }
+      }
+      if (b == CR || b == LF) {
         out.write(bytes, runStart, i - runStart);
-        write(b);
+        out.write(CRLF, 0, 2);
         runStart = i + 1;
       }
+      i++;
     }
     out.write(bytes, runStart, end - runStart);
   }

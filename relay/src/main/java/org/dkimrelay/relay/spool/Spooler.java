@@ -86,6 +86,7 @@ public final class Spooler {
     private String storageFailure; // the spool file could not be written (disk full, quota)
 
     private int lastFour; // the last four header bytes, to spot CRLF CRLF
+    private long headerBytes; // all of them, kept or not
 
     Splitter(OutputStream bodyTap) {
       this.bodyTap = bodyTap;
@@ -103,29 +104,40 @@ public final class Spooler {
         dropStorage(); // keep counting, keep nothing
         return;
       }
-      int i = offset;
       int end = offset + length;
-      for (int j = offset; j < end && !eightBit; j++) {
-        eightBit = bytes[j] < 0; // a byte over 127
-      }
-
-      while (!inBody && i < end) {
-        byte b = bytes[i++];
-        if (header.size() < maxHeaderBytes) {
-          header.write(b);
-        } else {
-          headerTooLarge = true;
-        }
-        lastFour = (lastFour << 8) | (b & 0xFF);
-        // RFC 5322 §2.1: the header ends at the first empty line (or the message starts with one).
-        boolean startsEmpty = header.size() == 2 && (lastFour & 0xFFFF) == 0x0D0A;
-        if (lastFour == 0x0D0A0D0A || startsEmpty) {
-          inBody = true;
+      if (!eightBit) {
+        for (int j = offset; j < end; j++) {
+          if (bytes[j] < 0) { // a byte over 127
+            eightBit = true;
+            break;
+          }
         }
       }
+      int i = inBody ? offset : headerPart(bytes, offset, end);
       if (i < end) {
         writeBody(bytes, i, end - i);
       }
+    }
+
+    /** Takes header bytes up to the end of the header block; returns where the body starts. */
+    private int headerPart(byte[] bytes, int offset, int end) {
+      int i = offset;
+      int seen = lastFour;
+      long headerSize = headerBytes;
+      while (!inBody && i < end) {
+        seen = (seen << 8) | (bytes[i++] & 0xFF);
+        headerSize++;
+        // RFC 5322 §2.1: the header ends at the first empty line (or the message starts with one).
+        if (seen == 0x0D0A0D0A || (headerSize == 2 && (seen & 0xFFFF) == 0x0D0A)) {
+          inBody = true;
+        }
+      }
+      lastFour = seen;
+      headerBytes = headerSize;
+      int keep = Math.max(0, Math.min(i - offset, maxHeaderBytes - header.size()));
+      header.write(bytes, offset, keep);
+      headerTooLarge |= keep < i - offset;
+      return i;
     }
 
     private void writeBody(byte[] bytes, int offset, int length) throws IOException {

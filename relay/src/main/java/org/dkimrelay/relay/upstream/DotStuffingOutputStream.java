@@ -31,16 +31,20 @@ final class DotStuffingOutputStream extends FilterOutputStream {
   public void write(byte[] bytes, int offset, int length) throws IOException {
     int runStart = offset;
     int end = offset + length;
+    boolean lineStart = atLineStart; // in locals: this loop sees every byte of every message
+    int last = previous;
     for (int i = offset; i < end; i++) {
       byte b = bytes[i];
-      if (atLineStart && b == '.') {
+      if (lineStart && b == '.') {
         out.write(bytes, runStart, i - runStart);
         out.write('.');
         runStart = i;
       }
-      atLineStart = previous == '\r' && b == '\n';
-      previous = b;
+      lineStart = last == '\r' && b == '\n';
+      last = b;
     }
+    atLineStart = lineStart;
+    previous = last;
     out.write(bytes, runStart, end - runStart);
   }
 
