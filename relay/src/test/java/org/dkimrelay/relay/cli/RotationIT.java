@@ -139,6 +139,28 @@ class RotationIT {
     return relay.awaitLine(text);
   }
 
+  private static String transition(String selector, String state) {
+    return "dkimrelay_key_transitions_total{domain=\"example.com\",selector=\""
+        + selector
+        + "\",state=\""
+        + state
+        + "\"} 1.0";
+  }
+
+  private static String scrape(RelayProcess relay) throws Exception {
+    String at =
+        relay.output().stream()
+            .filter(line -> line.startsWith("metrics at "))
+            .findFirst()
+            .orElseThrow()
+            .substring("metrics at ".length());
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(at)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
   private String keysList() {
     return cli("keys", "list", "--config", dir.resolve("dkimrelay.toml").toString()).out();
   }
@@ -207,7 +229,10 @@ class RotationIT {
 
   @Test
   void aFullAutomaticCycleNeedsOnlyTheDnsEditItAsksFor() throws Exception {
-    Path config = config("every = \"3s\"\npublish-delay = \"1s\"\ngrace = \"2s\"\n");
+    Path config =
+        config(
+            "every = \"3s\"\npublish-delay = \"1s\"\ngrace = \"2s\"\n"
+                + "[metrics]\naddress = \"127.0.0.1:0\"\n");
     try (RelayProcess relay = start(config)) {
       assertThat(send(relay)).isEqualTo("r1");
       Matcher due = DUE.matcher(awaitLine(relay, ": new standby key, rotation is due; publish "));
@@ -222,6 +247,11 @@ class RotationIT {
       awaitLine(relay, "rotation: example.com/r1: revoked, private key deleted");
       assertThat(keys.resolve("example.com/r1.key")).doesNotExist();
       assertThat(send(relay)).isEqualTo(next);
+      assertThat(scrape(relay))
+          .contains(transition(next, "standby"))
+          .contains(transition(next, "active"))
+          .contains(transition("r1", "retiring"))
+          .contains(transition("r1", "revoked"));
     }
   }
 }

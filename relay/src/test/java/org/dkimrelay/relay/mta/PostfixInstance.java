@@ -15,7 +15,7 @@ import org.dkimrelay.relay.testing.ExternalTool;
  * 127.0.0.1 high ports, relaying everything to a test sink. Chained to dkimrelay only by {@code
  * scripts/postfix-chain --apply}, exactly as an admin would.
  */
-final class PostfixInstance implements AutoCloseable {
+public final class PostfixInstance implements AutoCloseable {
   private final Path dir;
   private final Path config;
 
@@ -28,7 +28,7 @@ final class PostfixInstance implements AutoCloseable {
    * Writes the base configuration: {@code submitPort} stands for the submission service, mail for
    * anywhere goes to {@code [127.0.0.1]:sinkPort}; retries are quick so deferred mail comes back.
    */
-  static PostfixInstance create(int submitPort, int sinkPort) throws IOException {
+  public static PostfixInstance create(int submitPort, int sinkPort) throws IOException {
     // The Postfix daemons run as user postfix and must reach the queue: not a 0700 test dir.
     Path dir =
         Files.createTempDirectory(
@@ -81,28 +81,39 @@ final class PostfixInstance implements AutoCloseable {
     return instance;
   }
 
-  Path config() {
+  public Path config() {
     return config;
   }
 
-  void start() {
+  public void start() {
     run("postfix", "-c", config.toString(), "check");
     run("postfix", "-c", config.toString(), "start");
   }
 
   /** Asks every deferred message to be tried again now. */
-  void flush() {
+  public void flush() {
     run("postqueue", "-c", config.toString(), "-f");
   }
 
   /** Messages in the queue (postqueue -j prints one JSON object per message). */
-  List<String> queue() {
+  public List<String> queue() {
     ExternalTool.Result result =
         ExternalTool.run(List.of("postqueue", "-c", config.toString(), "-j"));
     return result.out().lines().filter(line -> line.startsWith("{")).toList();
   }
 
-  String log() {
+  /** Sets main.cf parameters ({@code name=value}) and has a running Postfix reload them. */
+  public void set(String... parameters) {
+    List<String> command =
+        new java.util.ArrayList<>(List.of("postconf", "-c", config.toString(), "-e"));
+    command.addAll(List.of(parameters));
+    run(command.toArray(String[]::new));
+    if (ExternalTool.run(List.of("postfix", "-c", config.toString(), "status")).exit() == 0) {
+      run("postfix", "-c", config.toString(), "reload");
+    }
+  }
+
+  public String log() {
     try {
       return Files.exists(dir.resolve("maillog")) ? Files.readString(dir.resolve("maillog")) : "";
     } catch (IOException e) {

@@ -43,6 +43,11 @@ public final class SmtpSink implements AutoCloseable {
     return port;
   }
 
+  /** Its process id, for benchmarks that read its CPU time. */
+  public long pid() {
+    return process.pid();
+  }
+
   static int freePort() {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
