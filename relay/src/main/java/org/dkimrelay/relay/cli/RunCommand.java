@@ -2,6 +2,7 @@ package org.dkimrelay.relay.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -104,12 +105,17 @@ final class RunCommand implements Callable<Integer> {
     KeyPublication publication = new KeyPublication(ResolverOption.using(config.dns().resolver()));
     RelayMetrics metrics = new RelayMetrics();
     KeyRotation rotation = new KeyRotation(keys, config.rotation().policy(), context.clock());
-    KeyRotation.Outcome caughtUp =
-        rotation.step(publication, new DkimKeyGenerator(context.random()));
-    if (caughtUp.signingChanged()) {
-      engine = options.engine(context); // a rotation step came due while the relay was down
+    try {
+      KeyRotation.Outcome caughtUp =
+          rotation.step(publication, new DkimKeyGenerator(context.random()));
+      if (caughtUp.signingChanged()) {
+        engine = options.engine(context); // a rotation step came due while the relay was down
+      }
+      report(caughtUp, metrics, out);
+    } catch (UncheckedIOException | KeyToolException | IllegalArgumentException e) {
+      // The keys sign as they are; the step is tried again every dns.recheck.
+      say(out, "dkimrelay: rotation step failed, trying again later: " + e.getMessage());
     }
-    report(caughtUp, metrics, out);
     PublishedKeys published =
         new PublishedKeys(publication, engine, config.signing().requirePublished());
     RelayServer server;
