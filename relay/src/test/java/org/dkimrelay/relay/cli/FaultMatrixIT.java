@@ -3,13 +3,25 @@ package org.dkimrelay.relay.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.SecureRandom;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.spec.RSAPrivateCrtKeySpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
@@ -121,6 +133,72 @@ class FaultMatrixIT {
       }
     }
     assertThat(Files.readString(dir.resolve("relay.log"))).doesNotContain("OutOfMemoryError");
+  }
+
+  @Test
+  void aKeyThatCannotSignStopsStartUpAndNeverLetsMailThroughUnsigned() throws Exception {
+    DkimKey damaged = damagedRsaKey();
+    new KeyDirectory(dir.resolve("keys")).store(damaged, damaged.txtRecord(3600));
+    try (RecordingUpstream upstream = RecordingUpstream.start()) {
+      Path config =
+          Files.writeString(
+              dir.resolve("dkimrelay.toml"),
+              "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
+                  + upstream.port()
+                  + "\"\n[signing]\nkeys = \""
+                  + dir.resolve("keys")
+                  + "\"\n");
+      // Conscrypt (what signs RSA here) checks the key when it is loaded: start-up stops.
+      assertThat(Signatures.rsaProvider()).isEqualTo("Conscrypt");
+      CliRun check = CliRun.in(dir, "run", "--config", config.toString(), "--check-config");
+      assertThat(check.exit()).isEqualTo(2);
+      assertThat(check.err()).contains("bad.key: the key cannot sign");
+
+      // The JDK's provider takes the key and fails only when signing: the MTA keeps the message.
+      try (RelayProcess relay =
+              RelayProcess.start(
+                  dir.resolve("relay.log"),
+                  List.of("-Xmx128m", "-Ddkimrelay.rsa-provider=jdk"),
+                  "run",
+                  "--config",
+                  config.toString());
+          SmtpTestClient client = SmtpTestClient.connect(relay.port())) {
+        expect(client.reply(), "220");
+        expect(client.command("EHLO c"), "250");
+        assertThat(client.sendMail("alice@example.com", "bob@example.org", SMALL))
+            .isEqualTo("451 4.3.0 signing failed: message kept for retry, not sent unsigned");
+        expect(client.command("NOOP"), "250"); // the session goes on
+      }
+      assertThat(upstream.transactions()).isEmpty();
+    }
+  }
+
+  /**
+   * An RSA key with a wrong CRT coefficient, as a key damaged on disk or in memory: it parses, and
+   * the JDK's RSA fault check refuses to sign with it.
+   */
+  private static DkimKey damagedRsaKey() throws Exception {
+    DkimKey good =
+        new DkimKeyGenerator(new SecureRandom())
+            .generate(
+                SigningDomain.parse("example.com"), Selector.parse("bad"), KeyAlgorithm.RSA, 2048);
+    RSAPrivateCrtKey crt = (RSAPrivateCrtKey) good.privateKey();
+    RSAPrivateCrtKeySpec damaged =
+        new RSAPrivateCrtKeySpec(
+            crt.getModulus(),
+            crt.getPublicExponent(),
+            crt.getPrivateExponent(),
+            crt.getPrimeP(),
+            crt.getPrimeQ(),
+            crt.getPrimeExponentP(),
+            crt.getPrimeExponentQ(),
+            crt.getCrtCoefficient().add(BigInteger.ONE));
+    return new DkimKey(
+        good.domain(),
+        good.selector(),
+        KeyAlgorithm.RSA,
+        KeyFactory.getInstance("RSA").generatePrivate(damaged),
+        good.publicKey());
   }
 
   /** A session once a slot is free again (the relay notices closed connections asynchronously). */

@@ -3,21 +3,11 @@ package org.dkimrelay.relay.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyFactory;
-import java.security.interfaces.RSAPrivateCrtKey;
-import java.security.spec.RSAPrivateCrtKeySpec;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import org.dkimrelay.keys.DkimKey;
-import org.dkimrelay.keys.DkimKeyGenerator;
-import org.dkimrelay.keys.KeyAlgorithm;
-import org.dkimrelay.keys.Selector;
-import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
@@ -292,22 +282,6 @@ class RelayIT {
   }
 
   @Test
-  void signingFailureIsATemporaryFailureAndNothingIsSentUnsigned() throws Exception {
-    SigningKey broken = brokenKey("broken.example");
-    byte[] message =
-        "From: a@broken.example\r\nSubject: s\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
-    try (RecordingUpstream upstream = RecordingUpstream.start();
-        TestRelay relay = TestRelay.builder(dir, upstream.port()).extraKey(broken).start();
-        SmtpTestClient client = SmtpTestClient.connect(relay.port())) {
-      client.reply();
-      client.command("EHLO c");
-      assertThat(client.sendMail("a@broken.example", "bob@example.org", message))
-          .isEqualTo("451 4.3.0 signing failed: message kept for retry, not sent unsigned");
-      assertThat(upstream.transactions()).isEmpty();
-    }
-  }
-
-  @Test
   void idleClientsAndStalledDataAreTimedOut() throws Exception {
     try (RecordingUpstream upstream = RecordingUpstream.start();
         TestRelay relay =
@@ -416,33 +390,5 @@ class RelayIT {
       assertThat(client.command("MAIL FROM:<alice@example.com>"))
           .startsWith("451 4.4.1 upstream unavailable");
     }
-  }
-
-  /**
-   * An RSA key with a wrong CRT coefficient: it loads and initialises, and the JDK's RSA fault
-   * check refuses to sign with it, as a key damaged in memory would.
-   */
-  private static SigningKey brokenKey(String domain) throws Exception {
-    DkimKey good =
-        new DkimKeyGenerator(new java.security.SecureRandom())
-            .generate(SigningDomain.parse(domain), Selector.parse("bad"), KeyAlgorithm.RSA, 2048);
-    RSAPrivateCrtKey crt = (RSAPrivateCrtKey) good.privateKey();
-    RSAPrivateCrtKeySpec damaged =
-        new RSAPrivateCrtKeySpec(
-            crt.getModulus(),
-            crt.getPublicExponent(),
-            crt.getPrivateExponent(),
-            crt.getPrimeP(),
-            crt.getPrimeQ(),
-            crt.getPrimeExponentP(),
-            crt.getPrimeExponentQ(),
-            crt.getCrtCoefficient().add(BigInteger.ONE));
-    return new SigningKey(
-        new DkimKey(
-            good.domain(),
-            good.selector(),
-            KeyAlgorithm.RSA,
-            KeyFactory.getInstance("RSA").generatePrivate(damaged),
-            good.publicKey()));
   }
 }

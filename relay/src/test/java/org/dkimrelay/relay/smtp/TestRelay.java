@@ -20,9 +20,7 @@ import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningSetup;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
-import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
@@ -76,7 +74,6 @@ final class TestRelay implements AutoCloseable {
     private UpstreamSettings.TlsMode tls = UpstreamSettings.TlsMode.OFF;
     private SSLContext tlsContext;
     private String upstreamHost = "127.0.0.1";
-    private SigningKey extraKey;
     private Optional<UpstreamSettings.Credentials> credentials = Optional.empty();
 
     Builder credentials(String username, Path passwordFile) {
@@ -138,12 +135,6 @@ final class TestRelay implements AutoCloseable {
       return this;
     }
 
-    /** A key the table also uses (for example one that cannot sign). */
-    Builder extraKey(SigningKey key) {
-      extraKey = key;
-      return this;
-    }
-
     TestRelay start() throws Exception {
       KeyDirectory keys = new KeyDirectory(dir.resolve("keys"));
       Map<String, String> records = new HashMap<>();
@@ -157,16 +148,12 @@ final class TestRelay implements AutoCloseable {
       }
       RelayConfig.Signing signing = RelayConfig.defaults().signing();
       SigningEngine engine = SigningSetup.load(signing, keys, Clock.systemUTC());
-      if (extraKey != null || rejectUnknown) {
-        List<SigningKey> all = new java.util.ArrayList<>(engine.table().keys());
-        if (extraKey != null) {
-          all.add(extraKey);
-        }
+      if (rejectUnknown) {
         engine =
             new SigningEngine(
-                new SigningTable(all, true),
+                engine.table(),
                 new DkimSigner(SigningPolicy.defaults(), Clock.systemUTC()),
-                rejectUnknown,
+                true,
                 true);
       }
       UpstreamSettings upstream =
