@@ -55,7 +55,8 @@ abstract class KeysStateCommand implements Callable<Integer> {
                   .zoneLine());
     }
     out.println("Next: " + policy.nextAction(key) + ".");
-    out.println("A running relay follows at its next check; 'systemctl reload dkimrelay' now.");
+    out.println(
+        "A running relay follows at its next check, or at once on 'systemctl reload dkimrelay'.");
     return ExitCode.OK;
   }
 

@@ -222,8 +222,8 @@ final class RunCommand implements Callable<Integer> {
 
   /**
    * SIGHUP: reads the configuration and the keys again and signs with them from the next message.
-   * Anything wrong keeps the running configuration. Listen, upstream, DNS and metrics settings need
-   * a restart.
+   * Anything wrong keeps the running configuration. Listen, upstream, DNS, metrics and rotation
+   * settings need a restart.
    */
   private synchronized void reload(
       RelayConfig running, RelayServer server, PublishedKeys published, PrintWriter out) {
@@ -236,8 +236,9 @@ final class RunCommand implements Callable<Integer> {
       if (!fresh.listen().equals(running.listen())
           || !fresh.upstream().equals(running.upstream())
           || !fresh.dns().equals(running.dns())
-          || !fresh.metrics().equals(running.metrics())) {
-        result += "; listen, upstream, dns and metrics changes take effect at restart";
+          || !fresh.metrics().equals(running.metrics())
+          || !fresh.rotation().equals(running.rotation())) {
+        result += "; listen, upstream, dns, metrics and rotation changes take effect at restart";
       }
       LOG.info(result);
     } catch (UserError | KeyToolException e) {
