@@ -33,6 +33,7 @@ import org.dkimrelay.relay.mta.PostfixInstance;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpSink;
 import org.dkimrelay.relay.testing.SmtpTestClient;
@@ -562,15 +563,12 @@ public final class RelayBenchmark {
   private RelayProcess startRelay(Path keyDir, int upstreamPort, int maxSessions, String heap)
       throws IOException {
     Path config =
-        Files.writeString(
+        RelayConfigFile.write(
             Files.createTempFile(work, "relay-", ".toml"),
-            "[listen]\naddress = \"127.0.0.1:0\"\nmax-sessions = "
-                + maxSessions
-                + "\n[upstream]\naddress = \"127.0.0.1:"
-                + upstreamPort
-                + "\"\n[signing]\nkeys = \""
-                + keyDir
-                + "\"\n");
+            upstreamPort,
+            keyDir,
+            "max-sessions = " + maxSessions + "\n",
+            "");
     return RelayProcess.start(
         work.resolve("relay.log"), List.of(heap), "run", "--config", config.toString());
   }

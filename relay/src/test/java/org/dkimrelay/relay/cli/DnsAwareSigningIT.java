@@ -6,7 +6,6 @@ import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +15,7 @@ import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.junit.jupiter.api.Test;
@@ -51,15 +51,12 @@ class DnsAwareSigningIT {
 
     try (RecordingUpstream upstream = RecordingUpstream.start()) {
       Path config =
-          Files.writeString(
+          RelayConfigFile.write(
               dir.resolve("dkimrelay.toml"),
-              "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
-                  + upstream.port()
-                  + "\"\n"
-                  + "[signing]\nkeys = \""
-                  + dir.resolve("keys")
-                  + "\"\nrequire-published = true\n"
-                  + "[dns]\nresolver = \"127.0.0.1:"
+              upstream.port(),
+              dir.resolve("keys"),
+              "",
+              "require-published = true\n[dns]\nresolver = \"127.0.0.1:"
                   + dnsPort
                   + "\"\nrecheck = \"1s\"\n");
       RelayProcess relay;

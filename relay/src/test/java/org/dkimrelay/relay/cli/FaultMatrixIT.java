@@ -23,6 +23,7 @@ import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.junit.jupiter.api.Test;
@@ -43,15 +44,8 @@ class FaultMatrixIT {
   private Path config(int upstreamPort, String listen) throws Exception {
     CliRun.in(
         dir, "keygen", "example.com", "--selector", "r1", "--keys", dir.resolve("keys").toString());
-    return Files.writeString(
-        dir.resolve("dkimrelay.toml"),
-        "[listen]\naddress = \"127.0.0.1:0\"\n"
-            + listen
-            + "[upstream]\naddress = \"127.0.0.1:"
-            + upstreamPort
-            + "\"\n[signing]\nkeys = \""
-            + dir.resolve("keys")
-            + "\"\n");
+    return RelayConfigFile.write(
+        dir.resolve("dkimrelay.toml"), upstreamPort, dir.resolve("keys"), listen, "");
   }
 
   @Test
@@ -141,13 +135,8 @@ class FaultMatrixIT {
     new KeyDirectory(dir.resolve("keys")).store(damaged, damaged.txtRecord(3600));
     try (RecordingUpstream upstream = RecordingUpstream.start()) {
       Path config =
-          Files.writeString(
-              dir.resolve("dkimrelay.toml"),
-              "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
-                  + upstream.port()
-                  + "\"\n[signing]\nkeys = \""
-                  + dir.resolve("keys")
-                  + "\"\n");
+          RelayConfigFile.write(
+              dir.resolve("dkimrelay.toml"), upstream.port(), dir.resolve("keys"), "", "");
       // Conscrypt (what signs RSA here) checks the key when it is loaded: start-up stops.
       assertThat(Signatures.rsaProvider()).isEqualTo("Conscrypt");
       CliRun check = CliRun.in(dir, "run", "--config", config.toString(), "--check-config");

@@ -21,6 +21,7 @@ import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.junit.jupiter.api.AfterEach;
@@ -67,13 +68,12 @@ class RotationIT {
   }
 
   private Path config(String rotation) throws Exception {
-    return Files.writeString(
+    return RelayConfigFile.write(
         dir.resolve("dkimrelay.toml"),
-        "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
-            + upstream.port()
-            + "\"\n[signing]\nkeys = \""
-            + keys
-            + "\"\n[dns]\nresolver = \"127.0.0.1:"
+        upstream.port(),
+        keys,
+        "",
+        "[dns]\nresolver = \"127.0.0.1:"
             + dnsPort
             + "\"\nrecheck = \"1s\"\n[rotation]\n"
             + rotation);

@@ -15,6 +15,7 @@ import java.util.List;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.junit.jupiter.api.Test;
@@ -25,15 +26,8 @@ class RunIT {
   @TempDir Path dir;
 
   private Path config(int upstreamPort, String extra) throws IOException {
-    return Files.writeString(
-        dir.resolve("dkimrelay.toml"),
-        "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
-            + upstreamPort
-            + "\"\n"
-            + "[signing]\nkeys = \""
-            + dir.resolve("keys")
-            + "\"\n"
-            + extra);
+    return RelayConfigFile.write(
+        dir.resolve("dkimrelay.toml"), upstreamPort, dir.resolve("keys"), "", extra);
   }
 
   @Test
