@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -174,6 +175,15 @@ public final class KeyDirectory {
       return Optional.empty();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** When a key file was last written (its age for listings and metrics); empty if unreadable. */
+  public static Optional<Instant> written(Path keyFile) {
+    try {
+      return Optional.of(Files.getLastModifiedTime(keyFile).toInstant());
+    } catch (IOException e) {
+      return Optional.empty();
     }
   }
 

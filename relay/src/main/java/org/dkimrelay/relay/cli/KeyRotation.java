@@ -200,8 +200,8 @@ final class KeyRotation {
     for (KeyDirectory.Entry entry : keys.list()) {
       if (entry.domain().equals(domain) && !entries.containsKey(entry.selector().value())) {
         DkimKey key = keys.load(domain, entry.selector());
-        entries.put(
-            entry.selector().value(), KeyLifecycle.active(key.algorithm(), modified(entry)));
+        Instant since = KeyDirectory.written(entry.keyFile()).orElse(clock.instant());
+        entries.put(entry.selector().value(), KeyLifecycle.active(key.algorithm(), since));
       }
     }
     return entries;
@@ -286,21 +286,9 @@ final class KeyRotation {
     for (KeyDirectory.Entry entry : keys.list()) {
       domains.add(entry.domain());
     }
-    try (var children = Files.list(keys.root())) {
-      children
-          .filter(child -> Files.exists(child.resolve(LifecycleFile.NAME)))
-          .forEach(child -> domains.add(SigningDomain.parse(child.getFileName().toString())));
-    } catch (IOException e) {
-      // no keys directory: no domains beyond the listed ones
+    for (Path directory : LifecycleFile.domainsUnder(keys.root())) {
+      domains.add(SigningDomain.parse(directory.getFileName().toString()));
     }
     return domains;
-  }
-
-  private static Instant modified(KeyDirectory.Entry entry) {
-    try {
-      return Files.getLastModifiedTime(entry.keyFile()).toInstant();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -1,8 +1,6 @@
 package org.dkimrelay.relay.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +61,9 @@ final class KeysListCommand implements Callable<Integer> {
         DkimKey key = directory.load(entry.domain(), entry.selector());
         algorithm = key.describe();
         if (known == null) {
-          known = KeyLifecycle.active(key.algorithm(), modified(entry.keyFile()));
+          known =
+              KeyLifecycle.active(
+                  key.algorithm(), KeyDirectory.written(entry.keyFile()).orElse(Instant.EPOCH));
         }
       } catch (KeyToolException e) {
         algorithm = "UNUSABLE";
@@ -100,33 +100,17 @@ final class KeysListCommand implements Callable<Integer> {
       KeyDirectory directory,
       Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles,
       Map<String, Row> rows) {
-    try (var domains = Files.list(directory.root())) {
-      domains
-          .filter(dir -> Files.exists(dir.resolve(LifecycleFile.NAME)))
-          .forEach(
-              dir -> {
-                SigningDomain domain = SigningDomain.parse(dir.getFileName().toString());
-                Map<String, KeyLifecycle> lifecycle =
-                    lifecycles.computeIfAbsent(domain, d -> LifecycleFile.read(dir));
-                lifecycle.forEach(
-                    (selector, key) -> {
-                      if (key.state() == KeyState.REVOKED || key.state() == KeyState.REMOVED) {
-                        rows.putIfAbsent(
-                            domain + " " + selector,
-                            new Row(domain.name(), selector, key.algorithm(), key));
-                      }
-                    });
-              });
-    } catch (IOException e) {
-      // no keys directory yet: nothing revoked either
-    }
-  }
-
-  private static Instant modified(Path file) {
-    try {
-      return Files.getLastModifiedTime(file).toInstant();
-    } catch (IOException e) {
-      return Instant.EPOCH;
+    for (Path dir : LifecycleFile.domainsUnder(directory.root())) {
+      SigningDomain domain = SigningDomain.parse(dir.getFileName().toString());
+      Map<String, KeyLifecycle> lifecycle =
+          lifecycles.computeIfAbsent(domain, d -> LifecycleFile.read(dir));
+      lifecycle.forEach(
+          (selector, key) -> {
+            if (key.state() == KeyState.REVOKED || key.state() == KeyState.REMOVED) {
+              rows.putIfAbsent(
+                  domain + " " + selector, new Row(domain.name(), selector, key.algorithm(), key));
+            }
+          });
     }
   }
 }

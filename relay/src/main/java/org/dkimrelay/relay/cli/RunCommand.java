@@ -255,13 +255,9 @@ final class RunCommand implements Callable<Integer> {
   private void keyMetrics(
       RelayMetrics metrics, KeyDirectory keys, SigningEngine engine, PublishedKeys published) {
     for (SigningKey key : engine.table().keys()) {
-      Path file = keys.keyFile(key.key().domain(), key.key().selector());
-      Instant created;
-      try {
-        created = Files.getLastModifiedTime(file).toInstant();
-      } catch (IOException e) {
-        created = context.clock().instant();
-      }
+      Instant created =
+          KeyDirectory.written(keys.keyFile(key.key().domain(), key.key().selector()))
+              .orElse(context.clock().instant());
       metrics.key(
           key.key().domain().name(),
           key.key().selector().value(),

@@ -17,9 +17,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 /**
  * {@code <keys>/<domain>/lifecycle.toml}: one table per selector with its state and timestamps,
@@ -46,6 +48,15 @@ public final class LifecycleFile {
       new TypeReference<>() {};
 
   private LifecycleFile() {}
+
+  /** The domain directories under {@code keysRoot} that have a lifecycle file. */
+  public static List<Path> domainsUnder(Path keysRoot) {
+    try (Stream<Path> children = Files.list(keysRoot)) {
+      return children.filter(child -> Files.exists(child.resolve(NAME))).sorted().toList();
+    } catch (IOException e) {
+      return List.of(); // no keys directory yet
+    }
+  }
 
   /** The entries by selector; empty when the domain has no lifecycle file. */
   public static Map<String, KeyLifecycle> read(Path domainDirectory) {

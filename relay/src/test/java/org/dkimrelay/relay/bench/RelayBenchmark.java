@@ -156,7 +156,7 @@ public final class RelayBenchmark {
   private void measureRelay(Keys keys, Path keyDir, int sinkPort) throws Exception {
     verifySample("dkimrelay " + keys.label, keyDir);
     try (RelayProcess relay = startRelay(keyDir, sinkPort, 64, "-Xmx256m");
-        JvmWatch watch = JvmWatch.start(relay.process().pid())) {
+        JvmWatch watch = JvmWatch.start(relay)) {
       warmUp(relay.port());
       for (Load load : loads) {
         measure("relay " + keys.label, load, relay.port(), relay.process().pid());
@@ -267,7 +267,7 @@ public final class RelayBenchmark {
   private void bigMessages(Path keyDir, int sinkPort) throws Exception {
     Load big = new Load("50 MB", 50_000_000, 16, 16);
     try (RelayProcess relay = startRelay(keyDir, sinkPort, 64, "-Xmx256m");
-        JvmWatch watch = JvmWatch.start(relay.process().pid())) {
+        JvmWatch watch = JvmWatch.start(relay)) {
       long start = System.nanoTime();
       double rate = smtpSource(relay.port(), big, "50 MB");
       notes.add(
@@ -286,14 +286,14 @@ public final class RelayBenchmark {
     int sessions = 1000;
     List<SmtpTestClient> idle = new ArrayList<>();
     try (RelayProcess relay = startRelay(keyDir, sinkPort, sessions, "-Xmx64m")) {
-      long before = JvmWatch.rssKb(relay.process().pid());
+      long before = relay.residentKilobytes();
       try {
         for (int i = 0; i < sessions; i++) {
           SmtpTestClient client = SmtpTestClient.connect(relay.port());
           idle.add(client);
           client.reply();
         }
-        long after = JvmWatch.rssKb(relay.process().pid());
+        long after = relay.residentKilobytes();
         notes.add(
             String.format(
                 Locale.ROOT,
@@ -677,19 +677,20 @@ public final class RelayBenchmark {
 
   /** The relay's peak heap (jstat, sampled) and peak RSS (VmHWM) while it runs. */
   private static final class JvmWatch implements AutoCloseable {
-    private final long pid;
+    private final RelayProcess relay;
     private final Process jstat;
     private final AtomicLong peakHeapKb = new AtomicLong();
 
-    private JvmWatch(long pid, Process jstat) {
-      this.pid = pid;
+    private JvmWatch(RelayProcess relay, Process jstat) {
+      this.relay = relay;
       this.jstat = jstat;
     }
 
-    static JvmWatch start(long pid) throws IOException {
+    static JvmWatch start(RelayProcess relay) throws IOException {
+      long pid = relay.process().pid();
       Path jstat = Path.of(System.getProperty("java.home"), "bin", "jstat");
       Process process = new ProcessBuilder(jstat.toString(), "-gc", "" + pid, "200").start();
-      JvmWatch watch = new JvmWatch(pid, process);
+      JvmWatch watch = new JvmWatch(relay, process);
       Thread reader =
           new Thread(
               () -> {
@@ -726,20 +727,7 @@ public final class RelayBenchmark {
     }
 
     double peakRssMb() throws IOException {
-      return statusKb(pid, "VmHWM:") / 1024.0;
-    }
-
-    static long rssKb(long pid) throws IOException {
-      return statusKb(pid, "VmRSS:");
-    }
-
-    private static long statusKb(long pid, String field) throws IOException {
-      for (String line : Files.readAllLines(Path.of("/proc", "" + pid, "status"))) {
-        if (line.startsWith(field)) {
-          return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-      }
-      return 0;
+      return relay.peakResidentKilobytes() / 1024.0;
     }
 
     @Override

@@ -100,14 +100,14 @@ class FaultMatrixIT {
                 "run",
                 "--config",
                 config(upstream.port(), "max-sessions = " + sessions + "\n").toString())) {
-      long rssBefore = residentKilobytes(relay);
+      long rssBefore = relay.residentKilobytes();
       try {
         for (int i = 0; i < sessions; i++) {
           SmtpTestClient client = SmtpTestClient.connect(relay.port());
           idle.add(client);
           expect(client.reply(), "220");
         }
-        long rssPerSession = (residentKilobytes(relay) - rssBefore) / sessions;
+        long rssPerSession = (relay.residentKilobytes() - rssBefore) / sessions;
         System.out.println("resident memory per idle session: " + rssPerSession + " KB");
         assertThat(rssPerSession).isLessThan(256); // a thread's touched stack and buffers
         try (SmtpTestClient over = SmtpTestClient.connect(relay.port())) {
@@ -203,14 +203,5 @@ class FaultMatrixIT {
       assertThat(System.nanoTime()).as("a slot frees within %s", WAIT).isLessThan(deadline);
       Thread.sleep(100);
     }
-  }
-
-  private static long residentKilobytes(RelayProcess relay) throws Exception {
-    for (String line : Files.readAllLines(Path.of("/proc", "" + relay.process().pid(), "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new AssertionError("no VmRSS for the relay");
   }
 }

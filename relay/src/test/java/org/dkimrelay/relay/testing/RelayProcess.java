@@ -106,6 +106,25 @@ public final class RelayProcess implements AutoCloseable {
     return process;
   }
 
+  /** Its resident memory now (VmRSS), in KB. */
+  public long residentKilobytes() throws IOException {
+    return statusKilobytes("VmRSS:");
+  }
+
+  /** Its peak resident memory so far (VmHWM), in KB. */
+  public long peakResidentKilobytes() throws IOException {
+    return statusKilobytes("VmHWM:");
+  }
+
+  private long statusKilobytes(String field) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", "" + process.pid(), "status"))) {
+      if (line.startsWith(field)) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IOException("no " + field + " for process " + process.pid());
+  }
+
   /** Reads its standard output until a line contains {@code text}. */
   public void awaitOutput(String text) throws IOException {
     awaitLine(text);
