@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.smtp.RelayServer;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,11 +82,11 @@ final class PublishedKeys {
   }
 
   /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
-  void watch(RelayServer server, Duration period, PrintWriter out) {
+  void watch(MessagePipeline server, Duration period, PrintWriter out) {
     Repeating.every(period, "dns-recheck", () -> recheck(server, out));
   }
 
-  private synchronized void recheck(RelayServer server, PrintWriter out) {
+  private synchronized void recheck(MessagePipeline server, PrintWriter out) {
     List<KeyPublication.Status> statuses = publication.check(engine.table().keys());
     Set<SigningKey> now = usable(statuses, usable);
     if (now.equals(usable)) {

@@ -30,6 +30,7 @@ import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.metrics.MetricsServer;
 import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.smtp.RelayServer;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.TlsContexts;
@@ -118,16 +119,11 @@ final class RunCommand implements Callable<Integer> {
     }
     PublishedKeys published =
         new PublishedKeys(publication, engine, config.signing().requirePublished());
+    MessagePipeline pipeline =
+        new MessagePipeline(published.engine(), metrics, config.log().explain());
     RelayServer server;
     try {
-      server =
-          new RelayServer(
-              listen(config),
-              published.engine(),
-              spooler(config),
-              upstream,
-              metrics,
-              config.log().explain());
+      server = new RelayServer(listen(config), pipeline, spooler(config), upstream);
     } catch (IllegalArgumentException e) {
       throw new UserError("listen: " + e.getMessage());
     }
@@ -149,9 +145,9 @@ final class RunCommand implements Callable<Integer> {
         published.signingKeys(),
         config.upstream().address());
     out.flush();
-    published.watch(server, config.dns().recheck().duration(), out);
-    followRotation(rotation, publication, metrics, server, published, config, out);
-    if (!HangupSignal.onHangup(() -> reload(config, server, published, out))) {
+    published.watch(pipeline, config.dns().recheck().duration(), out);
+    followRotation(rotation, publication, metrics, pipeline, published, config, out);
+    if (!HangupSignal.onHangup(() -> reload(config, pipeline, published, out))) {
       LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -183,7 +179,7 @@ final class RunCommand implements Callable<Integer> {
       KeyRotation rotation,
       KeyPublication publication,
       RelayMetrics metrics,
-      RelayServer server,
+      MessagePipeline server,
       PublishedKeys published,
       RelayConfig config,
       PrintWriter out) {
@@ -226,7 +222,7 @@ final class RunCommand implements Callable<Integer> {
    * settings need a restart.
    */
   private synchronized void reload(
-      RelayConfig running, RelayServer server, PublishedKeys published, PrintWriter out) {
+      RelayConfig running, MessagePipeline server, PublishedKeys published, PrintWriter out) {
     String result;
     try {
       RelayConfig fresh = options.reload(context);

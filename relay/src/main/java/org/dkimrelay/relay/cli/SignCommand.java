@@ -2,20 +2,19 @@ package org.dkimrelay.relay.cli;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.dkimrelay.relay.config.RelayConfig;
-import org.dkimrelay.relay.dkim.BodyHasher;
-import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningDecision;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,41 +49,32 @@ final class SignCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     RelayConfig config = options.config(context);
     SigningEngine engine = options.engine(context);
-    BodyHasher bodyHasher = engine.newBodyHasher();
-    try (SpooledMessage message = MessageInput.read(context, bodyHasher)) {
+    MessagePipeline.Message signing =
+        new MessagePipeline(engine, new RelayMetrics(), false).begin("sign");
+    try (SpooledMessage message = MessageInput.read(context, signing.body())) {
       if (explain) {
         explain(engine, config, message);
         return ExitCode.OK;
       }
-      Outcome outcome = engine.process(message.header(), bodyHasher.finish());
-      if (outcome instanceof Outcome.Signed signed) {
-        write(signed.fields(), message);
-        return ExitCode.OK;
-      }
-      if (outcome instanceof Outcome.Unsigned unsigned) {
-        spec.commandLine().getErr().println("dkimrelay: warning: not signed: " + unsigned.reason());
-        write(List.of(), message);
+      Verdict verdict = signing.finish(message.header());
+      if (verdict instanceof Verdict.Send send) {
+        if (send.outcome() instanceof Outcome.Unsigned unsigned) {
+          spec.commandLine()
+              .getErr()
+              .println("dkimrelay: warning: not signed: " + unsigned.reason());
+        }
+        OutputStream out = new BufferedOutputStream(context.stdout(), 64 * 1024);
+        send.writeFields(out);
+        message.writeTo(out);
+        out.flush();
         return ExitCode.OK;
       }
       String reason =
-          outcome instanceof Outcome.Refused refused
+          verdict.outcome() instanceof Outcome.Refused refused
               ? refused.reason()
-              : ((Outcome.Failed) outcome).reason();
+              : ((Outcome.Failed) verdict.outcome()).reason();
       throw new UserError("not signed: " + reason);
     }
-  }
-
-  private void write(List<DkimSigner.SignatureField> fields, SpooledMessage message)
-      throws IOException {
-    OutputStream out = new BufferedOutputStream(context.stdout(), 64 * 1024);
-    for (DkimSigner.SignatureField field : fields) {
-      out.write(field.bytes());
-    }
-    out.write(message.header());
-    try (InputStream body = message.openBody()) {
-      body.transferTo(out);
-    }
-    out.flush();
   }
 
   private void explain(SigningEngine engine, RelayConfig config, SpooledMessage message) {

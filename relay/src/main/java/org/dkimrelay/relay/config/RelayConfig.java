@@ -16,6 +16,7 @@ import org.dkimrelay.relay.rotation.RotationPolicy;
  * --print-config}.
  */
 public record RelayConfig(
+    Milter milter,
     Listen listen,
     Upstream upstream,
     Signing signing,
@@ -25,8 +26,15 @@ public record RelayConfig(
     Rotation rotation) {
 
   public RelayConfig {
+    milter = milter != null ? milter : new Milter(null, null, null, null, null, null);
     listen =
-        listen != null ? listen : new Listen(null, null, null, null, null, null, null, null, null);
+        listen != null
+            ? listen
+            : new Listen(null, null, null, null, null, null, null, null, null, null);
+    if (milter.listenAddress().isEmpty() && !listen.enabled()) {
+      throw new IllegalArgumentException(
+          "listen.enabled = false and no [milter] address: nothing would receive mail");
+    }
     upstream =
         upstream != null ? upstream : new Upstream(null, null, null, null, null, null, null, null);
 
@@ -38,7 +46,7 @@ public record RelayConfig(
   }
 
   public static RelayConfig defaults() {
-    return new RelayConfig(null, null, null, null, null, null, null);
+    return new RelayConfig(null, null, null, null, null, null, null, null);
   }
 
   /** The same configuration with relative paths resolved against {@code home}. */
@@ -69,6 +77,7 @@ public record RelayConfig(
     Listen l = listen;
     Listen listenResolved =
         new Listen(
+            l.enabled(),
             l.address(),
             l.allow(),
             l.maxMessageSize(),
@@ -82,15 +91,58 @@ public record RelayConfig(
                     resolve(home, l.tls().certificate()), resolve(home, l.tls().key())),
             resolve(home, l.usersFile()));
     return new RelayConfig(
-        listenResolved, upstreamResolved, signingResolved, dns, metrics, log, rotation);
+        milter, listenResolved, upstreamResolved, signingResolved, dns, metrics, log, rotation);
   }
 
   private static String resolve(Path home, String path) {
     return path == null ? null : home.resolve(path).toString();
   }
 
-  /** {@code [listen]}: where the local MTA connects. */
+  /**
+   * {@code [milter]}: the milter front-end (Postfix {@code smtpd_milters}), off unless {@code
+   * address} is set. Mail is signed when the client is {@code internal} or, with {@code
+   * authenticated}, logged in with SMTP AUTH (as OpenDKIM's InternalHosts and its treatment of
+   * authenticated senders); other mail passes unsigned. A unix socket gets {@code socket-mode} and,
+   * if set, {@code socket-group}, so Postfix's chrooted smtpd can connect.
+   */
+  public record Milter(
+      MilterAddress address,
+      List<Cidr> internal,
+      Boolean authenticated,
+      String socketMode,
+      String socketGroup,
+      Integer maxSessions) {
+    public Milter {
+      internal =
+          internal != null
+              ? List.copyOf(internal)
+              : List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
+      authenticated = authenticated != null ? authenticated : true;
+      socketMode = socketMode != null ? socketMode : "0660";
+      if (!socketMode.matches("0?[0-7]{3}")) {
+        throw new IllegalArgumentException(
+            "socket-mode '" + socketMode + "' is not an octal mode such as \"0660\"");
+      }
+      maxSessions = maxSessions != null ? maxSessions : 256;
+      if (maxSessions < 1) {
+        throw new IllegalArgumentException("max-sessions must be at least 1");
+      }
+    }
+
+    /** Where the milter listens; empty: the milter front-end is off. */
+    public Optional<MilterAddress> listenAddress() {
+      return Optional.ofNullable(address);
+    }
+
+    /** The group the unix socket is given, if any. */
+    public Optional<String> group() {
+      return Optional.ofNullable(socketGroup);
+    }
+  }
+
+  /** {@code [listen]}: where the local MTA connects (the SMTP proxy front-end). */
   public record Listen(
+      Boolean enabled,
       HostPort address,
       List<Cidr> allow,
       DataSize maxMessageSize,
@@ -101,6 +153,7 @@ public record RelayConfig(
       InboundTls tls,
       String usersFile) {
     public Listen {
+      enabled = enabled != null ? enabled : true;
       hostname = hostname != null ? hostname : "localhost";
       timeout = timeout != null ? timeout : Interval.parse("5m");
       minDataRate = minDataRate != null ? minDataRate : 500; // bytes/s, as Postfix's smtpd

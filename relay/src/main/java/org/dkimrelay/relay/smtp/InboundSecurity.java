@@ -3,6 +3,7 @@ package org.dkimrelay.relay.smtp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.dkimrelay.relay.reply.Replies;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -31,7 +32,7 @@ record InboundSecurity(boolean startTls, boolean authRequired) {
     // RFC 3207 §4 and RFC 4954 §6.
     return Optional.of(
         session.isTLSStarted()
-            ? "530 5.7.0 Authentication required"
-            : "530 5.7.0 Must issue a STARTTLS command first");
+            ? Replies.AUTHENTICATION_REQUIRED.wire()
+            : Replies.STARTTLS_FIRST.wire());
   }
 }

@@ -3,6 +3,7 @@ package org.dkimrelay.relay.smtp;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import org.dkimrelay.relay.reply.Replies;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.RejectException;
@@ -27,11 +28,11 @@ final class RelayDataCommand extends BaseCommand {
   @Override
   public void execute(String commandString, Session session) throws IOException {
     if (!session.isMailTransactionInProgress()) {
-      session.sendResponse("503 5.5.1 Error: need MAIL command");
+      session.sendResponse(Replies.NEED_MAIL.wire());
       return;
     }
     if (session.getRecipientCount() == 0) {
-      session.sendResponse("503 5.5.1 Error: need RCPT command");
+      session.sendResponse(Replies.NEED_RCPT.wire());
       return;
     }
     session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
@@ -45,7 +46,7 @@ final class RelayDataCommand extends BaseCommand {
       response = e.getErrorResponse();
     } catch (RuntimeException e) {
       LOG.error("session={} internal error in DATA", session.getSessionId(), e);
-      response = Replies.internalError().wire();
+      response = Replies.INTERNAL_ERROR.wire();
     }
     content.drain(); // whatever was not read yet: the session must stay in step
     session.sendResponse(response);

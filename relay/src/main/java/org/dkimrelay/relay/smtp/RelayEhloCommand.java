@@ -3,6 +3,7 @@ package org.dkimrelay.relay.smtp;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.dkimrelay.relay.reply.Replies;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
@@ -24,7 +25,7 @@ final class RelayEhloCommand extends BaseCommand {
   public void execute(String commandString, Session session) throws IOException {
     String[] args = getArgs(commandString);
     if (args.length < 2) {
-      session.sendResponse("501 5.5.4 Syntax: EHLO hostname");
+      session.sendResponse(Replies.EHLO_SYNTAX.wire());
       return;
     }
     session.resetMailTransaction();

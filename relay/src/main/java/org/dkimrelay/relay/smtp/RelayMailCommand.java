@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.upstream.MailParameters;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
@@ -37,20 +38,19 @@ final class RelayMailCommand extends BaseCommand {
       return;
     }
     if (session.isMailTransactionInProgress()) {
-      session.sendResponse("503 5.5.1 Sender already specified");
+      session.sendResponse(Replies.SENDER_ALREADY_SPECIFIED.wire());
       return;
     }
     Matcher matcher = MAIL.matcher(commandString.trim());
     if (!matcher.matches()) {
-      session.sendResponse("501 5.5.4 Syntax: MAIL FROM:<address> [parameters]");
+      session.sendResponse(Replies.MAIL_SYNTAX.wire());
       return;
     }
     MailParameters parameters;
     try {
       parameters = parameters(matcher.group(2));
     } catch (IllegalArgumentException e) {
-      // RFC 5321 §4.1.1.11: 555 for parameters not recognized
-      session.sendResponse("555 5.5.4 " + e.getMessage());
+      session.sendResponse(Replies.parameterRefused(e.getMessage()).wire());
       return;
     }
     if (parameters.size() > maxMessageSize) {
@@ -65,7 +65,7 @@ final class RelayMailCommand extends BaseCommand {
       session.sendResponse(e.getErrorResponse());
       return;
     }
-    session.sendResponse("250 2.1.0 Ok");
+    session.sendResponse(Replies.SENDER_OK.wire());
   }
 
   private static MailParameters parameters(String text) {

@@ -10,8 +10,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.dkimrelay.relay.config.Cidr;
-import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 import org.slf4j.Logger;
@@ -67,14 +67,8 @@ public final class RelayServer {
   public record TlsFiles(Path certificate, Path key) {}
 
   public RelayServer(
-      Listen listen,
-      SigningEngine engine,
-      Spooler spooler,
-      UpstreamSettings upstream,
-      RelayMetrics metrics,
-      boolean explain) {
-    this.context =
-        new RelayContext(engine, spooler, upstream, listen.maxMessageSize(), metrics, explain);
+      Listen listen, MessagePipeline pipeline, Spooler spooler, UpstreamSettings upstream) {
+    this.context = new RelayContext(pipeline, spooler, upstream, listen.maxMessageSize());
     this.sessions =
         new SessionRegistry(
             context, listen.allow(), listen.maxSessions(), listen.timeout(), listen.minDataRate());
@@ -85,7 +79,7 @@ public final class RelayServer {
     // Often enough to cut a slow client off close to its deadline, rarely enough to cost nothing.
     this.paceCheck =
         Duration.ofMillis(Math.max(100, Math.min(1000, listen.timeout().toMillis() / 5)));
-    metrics.sessions(sessions::openSessions);
+    pipeline.metrics().sessions(sessions::openSessions);
     try {
       SMTPServer.Builder builder = SMTPServer.port(listen.port());
       tls.ifPresent(creator -> builder.enableTLS().startTlsSocketFactory(creator));
@@ -121,14 +115,6 @@ public final class RelayServer {
     for (String verb : List.copyOf(commands.getVerbs())) {
       commands.addCommand(new PacedCommand(commands.getCommand(verb), sessions));
     }
-  }
-
-  /**
-   * Signs with {@code engine} from the next message on (keys whose DNS records appeared or went
-   * away); messages being signed finish with the engine they started with.
-   */
-  public void replaceEngine(SigningEngine engine) {
-    context.replaceEngine(engine);
   }
 
   public void start() {

@@ -6,17 +6,15 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
-import org.dkimrelay.keys.DkimKey;
-import org.dkimrelay.relay.dkim.BodyHasher;
-import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
-import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
-import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.pipeline.Verdict;
+import org.dkimrelay.relay.reply.Replies;
+import org.dkimrelay.relay.reply.ReplyCode;
+import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.upstream.MailParameters;
-import org.dkimrelay.relay.upstream.SmtpReply;
 import org.dkimrelay.relay.upstream.UpstreamClient;
 import org.dkimrelay.relay.upstream.UpstreamException;
 import org.slf4j.Logger;
@@ -115,45 +113,43 @@ final class RelaySession {
    * @throws IOException when the client went away mid-DATA: nothing was sent upstream
    */
   String data(InputStream content) throws ReplyException, IOException {
-    SigningEngine engine = context.engine(); // one engine for the whole message
-    BodyHasher bodyHasher = engine.newBodyHasher();
+    MessagePipeline.Message signing = context.pipeline().begin(id);
     SpooledMessage message;
     try {
-      message = context.spooler().spool(content, bodyHasher);
+      message = context.spooler().spool(content, signing.body());
     } catch (SpoolException e) {
-      SmtpReply reply =
-          switch (e.reason()) {
-            case MESSAGE_TOO_LARGE -> Replies.messageTooLarge(context.maxMessageSize());
-            case HEADER_TOO_LARGE -> Replies.malformed(e.getMessage());
-            case NO_SPOOL_SPACE -> Replies.NO_SPOOL_SPACE;
-          };
-      switch (e.reason()) {
-        case MESSAGE_TOO_LARGE -> context.metrics().refused("too_large");
-        case HEADER_TOO_LARGE -> context.metrics().refused("header_too_large");
-        case NO_SPOOL_SPACE -> {
-          context.metrics().tempfailed("spool");
-          LOG.error("session={} {}", id, e.getMessage());
-        }
-      }
+      SmtpReply reply = context.pipeline().refusedBySpool(e, context.maxMessageSize(), id);
       log((reply.code() >= 500 ? "refused: " : "deferred: ") + e.getMessage(), reply);
       throw new ReplyException(reply);
     }
     try (message) {
       long received = System.nanoTime();
-      if (context.explain()) {
-        LOG.info("session={} explain: {}", id, engine.explain(message.header()).summary());
+      Verdict verdict = signing.finish(message.header());
+      String what = verdict.description() + " size=" + message.size();
+      if (verdict instanceof Verdict.Refuse refuse) {
+        if (verdict.outcome() instanceof Outcome.Failed) {
+          LOG.error("session={} {}", id, what);
+        }
+        log(what, refuse.reply());
+        throw new ReplyException(refuse.reply());
       }
-      Outcome outcome = engine.process(message.header(), bodyHasher.finish());
-      List<SignatureField> fields = fieldsToSend(outcome, message);
+      Verdict.Send send = (Verdict.Send) verdict;
       if (message.eightBit() && !upstreamSupports8BitMime()) {
         context.metrics().refused("8bit");
         log("refused: 8-bit content", Replies.EIGHT_BIT_REFUSED);
         throw new ReplyException(Replies.EIGHT_BIT_REFUSED);
       }
-      SmtpReply reply = send(fields, message);
+      SmtpReply reply = send(send, message);
       upstreamTransaction = false; // after the final reply upstream's transaction is over
-      log(describe(outcome, message), reply);
-      count(outcome, reply, message.size(), Duration.ofNanos(System.nanoTime() - received));
+      log(what, reply);
+      context.metrics().upstreamReply(reply.code());
+      context
+          .pipeline()
+          .delivered(
+              send,
+              reply.positive(),
+              message.size(),
+              Duration.ofNanos(System.nanoTime() - received));
       if (!reply.positive()) {
         throw new ReplyException(reply);
       }
@@ -164,21 +160,15 @@ final class RelaySession {
   }
 
   /** The new fields, then the message as received; upstream dot-stuffs it. */
-  private SmtpReply send(List<SignatureField> fields, SpooledMessage message)
-      throws ReplyException {
+  private SmtpReply send(Verdict.Send send, SpooledMessage message) throws ReplyException {
     try {
       return upstream(
           () ->
               connected()
                   .data(
                       out -> {
-                        for (SignatureField field : fields) {
-                          out.write(field.bytes());
-                        }
-                        out.write(message.header());
-                        try (InputStream body = message.openBody()) {
-                          body.transferTo(out);
-                        }
+                        send.writeFields(out);
+                        message.writeTo(out);
                       }));
     } catch (ReplyException e) {
       context.metrics().tempfailed("upstream");
@@ -191,50 +181,8 @@ final class RelaySession {
       return connected().supports("8BITMIME");
     } catch (UpstreamException e) {
       context.metrics().tempfailed("upstream");
-      throw new ReplyException(Replies.upstreamFailed(e));
+      throw new ReplyException(e.reply());
     }
-  }
-
-  private void count(Outcome outcome, SmtpReply reply, long size, Duration took) {
-    RelayMetrics metrics = context.metrics();
-    metrics.upstreamReply(reply.code());
-    metrics.message(size, took);
-    if (!reply.positive()) {
-      return;
-    }
-    if (outcome instanceof Outcome.Signed signed) {
-      for (SignatureField field : signed.fields()) {
-        DkimKey key = field.key().key();
-        metrics.signed(
-            key.domain().name(), key.selector().value(), key.algorithm().signatureAlgorithm());
-      }
-    } else if (outcome instanceof Outcome.Unsigned unsigned) {
-      metrics.unsigned(unsigned.why().name());
-    }
-  }
-
-  private List<SignatureField> fieldsToSend(Outcome outcome, SpooledMessage message)
-      throws ReplyException {
-    if (outcome instanceof Outcome.Signed signed) {
-      return signed.fields();
-    }
-    if (outcome instanceof Outcome.Unsigned) {
-      return List.of();
-    }
-    SmtpReply reply;
-    if (outcome instanceof Outcome.Refused refused) {
-      reply =
-          refused.why() == Outcome.Why.MALFORMED
-              ? Replies.malformed(refused.reason())
-              : Replies.unknownDomain(refused.reason());
-      context.metrics().refused(refused.why().name());
-    } else {
-      context.metrics().tempfailed("signing");
-      LOG.error("session={} {}", id, ((Outcome.Failed) outcome).reason());
-      reply = Replies.signingFailed();
-    }
-    log(describe(outcome, message), reply);
-    throw new ReplyException(reply);
   }
 
   /** The transaction ended (DATA done, RSET, or refused): an open upstream one is reset. */
@@ -277,7 +225,7 @@ final class RelaySession {
   private SmtpReply upstream(UpstreamCall call) throws ReplyException {
     try {
       SmtpReply reply = call.run();
-      if (reply.code() == 421) {
+      if (reply.code() == ReplyCode.SERVICE_NOT_AVAILABLE) {
         // Upstream is closing its side. Passed on as is, 421 would tell the MTA that we are
         // closing ours; it is a temporary failure of this transaction instead.
         upstream.close();
@@ -285,38 +233,10 @@ final class RelaySession {
       }
       return reply;
     } catch (UpstreamException e) {
-
-      SmtpReply reply = Replies.upstreamFailed(e);
+      SmtpReply reply = e.reply();
       log("upstream failed", reply);
       throw new ReplyException(reply);
     }
-  }
-
-  private static String describe(Outcome outcome, SpooledMessage message) {
-    String size = " size=" + message.size();
-    if (outcome instanceof Outcome.Signed signed) {
-      return "from="
-          + signed.decision().fromDomain()
-          + size
-          + " signed="
-          + signed.fields().stream()
-              .map(
-                  field ->
-                      "d="
-                          + field.key().key().domain()
-                          + " s="
-                          + field.key().key().selector()
-                          + " a="
-                          + field.key().key().algorithm().signatureAlgorithm())
-              .collect(Collectors.joining(","));
-    }
-    if (outcome instanceof Outcome.Unsigned unsigned) {
-      return "unsigned=\"" + unsigned.reason() + "\"" + size;
-    }
-    if (outcome instanceof Outcome.Refused refused) {
-      return "refused=\"" + refused.reason() + "\"" + size;
-    }
-    return "failed=\"" + ((Outcome.Failed) outcome).reason() + "\"" + size;
   }
 
   /** One line per transaction (STYLE.md): session, client, what happened, reply, milliseconds. */

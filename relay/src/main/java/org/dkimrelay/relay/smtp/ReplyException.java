@@ -1,6 +1,6 @@
 package org.dkimrelay.relay.smtp;
 
-import org.dkimrelay.relay.upstream.SmtpReply;
+import org.dkimrelay.relay.reply.SmtpReply;
 import org.subethamail.smtp.RejectException;
 
 /** A rejection carrying a whole reply, multi-line and enhanced code included, thrown once. */

@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.smtp;
 
 import java.io.IOException;
+import org.dkimrelay.relay.reply.Replies;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.internal.server.Command;
 import org.subethamail.smtp.internal.server.CommandException;
@@ -29,8 +30,7 @@ final class TlsOnlyAuthCommand implements Command {
   public void execute(String commandString, Session session)
       throws IOException, DropConnectionException {
     if (security.authRequired() && !session.isTLSStarted()) {
-      // RFC 4954 §6
-      session.sendResponse("538 5.7.11 Encryption required for requested authentication mechanism");
+      session.sendResponse(Replies.ENCRYPTION_REQUIRED.wire());
       return;
     }
     auth.execute(commandString, session);

@@ -1,7 +1,7 @@
 package org.dkimrelay.relay.smtp;
 
 import java.io.IOException;
-import org.dkimrelay.relay.upstream.SmtpReply;
+import org.dkimrelay.relay.reply.SmtpReply;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 

@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -57,6 +58,14 @@ public final class SpooledMessage implements Closeable {
     return bodyFile != null
         ? Files.newInputStream(bodyFile)
         : new ByteArrayInputStream(bodyInMemory);
+  }
+
+  /** Writes the message as it will be delivered: the header block, then the body. */
+  public void writeTo(OutputStream out) throws IOException {
+    out.write(header);
+    try (InputStream body = openBody()) {
+      body.transferTo(out);
+    }
   }
 
   @Override

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import org.dkimrelay.relay.reply.ReplyCode;
+import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.upstream.UpstreamException.Kind;
 
 /** SMTP AUTH (RFC 4954) with PLAIN (RFC 4616) or LOGIN, and only inside TLS. */
@@ -36,7 +38,7 @@ final class Authenticator {
       throw new UpstreamException(
           Kind.AUTH, "upstream offers no AUTH PLAIN or LOGIN (offers: " + advertised + ")");
     }
-    if (reply.code() != 235) {
+    if (reply.code() != ReplyCode.AUTHENTICATION_SUCCEEDED) {
       throw new UpstreamException(
           Kind.AUTH, "upstream refused AUTH for " + credentials.username() + ": " + reply);
     }
@@ -44,11 +46,11 @@ final class Authenticator {
 
   private SmtpReply login(String username, String password) throws UpstreamException {
     SmtpReply reply = client.command("AUTH LOGIN");
-    if (reply.code() != 334) {
+    if (reply.code() != ReplyCode.SERVER_CHALLENGE) {
       return reply;
     }
     reply = client.command(base64(username));
-    if (reply.code() != 334) {
+    if (reply.code() != ReplyCode.SERVER_CHALLENGE) {
       return reply;
     }
     return client.command(base64(password));

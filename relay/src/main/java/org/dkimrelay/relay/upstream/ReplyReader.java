@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.dkimrelay.relay.reply.SmtpReply;
 
 /** Reads SMTP replies (RFC 5321 §4.2): {@code NNN-text} lines until {@code NNN text}. */
 final class ReplyReader {

@@ -19,6 +19,8 @@ import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.dkimrelay.relay.reply.ReplyCode;
+import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.upstream.UpstreamException.Kind;
 
 /**
@@ -96,7 +98,7 @@ public final class UpstreamClient implements Closeable {
     }
     attachStreams();
     SmtpReply greeting = expect("greeting", this::readReply);
-    if (greeting.code() != 220) {
+    if (greeting.code() != ReplyCode.SERVICE_READY) {
       throw new UpstreamException(Kind.UNREACHABLE, where() + " refused the session: " + greeting);
     }
     greet();
@@ -155,7 +157,7 @@ public final class UpstreamClient implements Closeable {
    */
   public SmtpReply data(ContentWriter writer) throws UpstreamException {
     SmtpReply go = command("DATA");
-    if (go.code() != 354) {
+    if (go.code() != ReplyCode.START_MAIL_INPUT) {
       return go;
     }
     try {
@@ -234,7 +236,7 @@ public final class UpstreamClient implements Closeable {
       return;
     }
     SmtpReply reply = command("STARTTLS");
-    if (reply.code() != 220) {
+    if (reply.code() != ReplyCode.SERVICE_READY) {
       if (required) {
         throw new UpstreamException(Kind.TLS, where() + " refused STARTTLS: " + reply);
       }

@@ -1,5 +1,7 @@
 package org.dkimrelay.relay.upstream;
 
+import org.dkimrelay.relay.reply.SmtpReply;
+
 /** Upstream could not be used; {@link Kind} says how, so the caller can pick the reply. */
 public final class UpstreamException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -32,5 +34,18 @@ public final class UpstreamException extends Exception {
 
   public Kind kind() {
     return kind;
+  }
+
+  /** Our reply for this failure: always temporary, so the MTA keeps the mail and tries again. */
+  public SmtpReply reply() {
+    return switch (kind) {
+      // RFC 3463 X.4.1: no answer from host; X.4.2: bad connection.
+      case UNREACHABLE, TIMEOUT ->
+          SmtpReply.of(451, "4.4.1", "upstream unavailable: " + getMessage());
+      case DROPPED -> SmtpReply.of(451, "4.4.2", "upstream connection lost: " + getMessage());
+      // X.7.5: cryptographic failure; X.7.8: authentication credentials invalid.
+      case TLS -> SmtpReply.of(451, "4.7.5", "upstream TLS failed: " + getMessage());
+      case AUTH -> SmtpReply.of(451, "4.7.8", "upstream AUTH failed: " + getMessage());
+    };
   }
 }

@@ -22,6 +22,7 @@ import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
@@ -181,11 +182,9 @@ final class TestRelay implements AutoCloseable {
                   minDataRate,
                   inboundTls,
                   usersFile),
-              engine,
+              new MessagePipeline(engine, metrics, false),
               new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
-              upstream,
-              metrics,
-              false);
+              upstream);
       server.start();
       return new TestRelay(server, records, metrics);
     }

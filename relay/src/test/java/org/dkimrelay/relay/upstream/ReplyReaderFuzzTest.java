@@ -3,6 +3,7 @@ package org.dkimrelay.relay.upstream;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import org.dkimrelay.relay.reply.SmtpReply;
 
 /** Fuzz target: upstream's replies may be refused only with an IOException (see ParserFuzzTest). */
 class ReplyReaderFuzzTest {

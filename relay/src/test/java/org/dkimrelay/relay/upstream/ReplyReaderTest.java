@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.dkimrelay.relay.reply.SmtpReply;
 import org.junit.jupiter.api.Test;
 
 class ReplyReaderTest {

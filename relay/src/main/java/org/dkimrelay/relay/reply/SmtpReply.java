@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.reply;
 
 import java.util.List;
 import java.util.regex.Matcher;
@@ -35,7 +35,7 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
    * A reply from its wire lines (without CRLF), as {@link ReplyReader} collects them. The enhanced
    * code is taken from the first line and removed from every line that repeats it.
    */
-  static SmtpReply parse(int code, List<String> texts) {
+  public static SmtpReply parse(int code, List<String> texts) {
     Matcher first = ENHANCED.matcher(texts.get(0));
     if (!first.matches()) {
       return new SmtpReply(code, "", texts);

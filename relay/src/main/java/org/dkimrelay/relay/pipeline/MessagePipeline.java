@@ -1,0 +1,173 @@
+package org.dkimrelay.relay.pipeline;
+
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.relay.dkim.BodyHasher;
+import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.reply.Replies;
+import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.spool.SpoolException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one signing pipeline every front-end uses (the SMTP proxy, the milter, the OpenSMTPD filter,
+ * {@code sign}): a front-end feeds a message's body to {@link Message#body()} as it arrives, hands
+ * over the header block at the end, and gets a {@link Verdict} back: the signature fields to put on
+ * top, or the reply to give. Policy, replies, the explain log and the metrics of signing live here
+ * once; the front-end only moves bytes.
+ */
+public final class MessagePipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(MessagePipeline.class);
+
+  private final AtomicReference<SigningEngine> engine;
+  private final RelayMetrics metrics;
+  private final boolean explain;
+
+  public MessagePipeline(SigningEngine engine, RelayMetrics metrics, boolean explain) {
+    this.engine = new AtomicReference<>(engine);
+    this.metrics = metrics;
+    this.explain = explain;
+  }
+
+  /**
+   * Signs with {@code replacement} from the next message on (reload, rotation, keys whose DNS
+   * records appeared or went away); a message in progress finishes with the engine it began with.
+   */
+  public void replaceEngine(SigningEngine replacement) {
+    engine.set(replacement);
+  }
+
+  public SigningEngine engine() {
+    return engine.get();
+  }
+
+  public RelayMetrics metrics() {
+    return metrics;
+  }
+
+  /** Starts a message for session {@code session} (used in log lines). */
+  public Message begin(String session) {
+    return new Message(engine.get(), session);
+  }
+
+  /**
+   * The reply for a message the spool could not keep (RFC 3463 codes in {@link Replies}); counted
+   * once here.
+   */
+  public SmtpReply refusedBySpool(SpoolException e, long maxMessageSize, String session) {
+    switch (e.reason()) {
+      case MESSAGE_TOO_LARGE -> {
+        metrics.refused("too_large");
+        return Replies.messageTooLarge(maxMessageSize);
+      }
+      case HEADER_TOO_LARGE -> {
+        metrics.refused("header_too_large");
+        return Replies.malformed(e.getMessage());
+      }
+      default -> {
+        metrics.tempfailed("spool");
+        LOG.error("session={} {}", session, e.getMessage());
+        return Replies.NO_SPOOL_SPACE;
+      }
+    }
+  }
+
+  /**
+   * Counts a message whose verdict was {@link Verdict.Send} once the MTA or upstream took it:
+   * {@code accepted} false means it was refused further on, and counts as neither signed nor
+   * unsigned.
+   */
+  public void delivered(Verdict.Send send, boolean accepted, long size, Duration took) {
+    metrics.message(size, took);
+    if (!accepted) {
+      return;
+    }
+    if (send.outcome() instanceof Outcome.Signed signed) {
+      for (SignatureField field : signed.fields()) {
+        DkimKey key = field.key().key();
+        metrics.signed(
+            key.domain().name(), key.selector().value(), key.algorithm().signatureAlgorithm());
+      }
+    } else if (send.outcome() instanceof Outcome.Unsigned unsigned) {
+      metrics.unsigned(unsigned.why().name());
+    }
+  }
+
+  /** One message on its way through: its engine, its body hash, then its verdict. */
+  public final class Message {
+    private final SigningEngine engine;
+    private final BodyHasher bodyHasher;
+    private final String session;
+
+    private Message(SigningEngine engine, String session) {
+      this.engine = engine;
+      this.bodyHasher = engine.newBodyHasher();
+      this.session = session;
+    }
+
+    /** Where the body goes as it arrives: CRLF line endings, the bytes that will be delivered. */
+    public OutputStream body() {
+      return bodyHasher;
+    }
+
+    /** Decides and signs, given the header block as it will be delivered (ending in CRLF CRLF). */
+    public Verdict finish(byte[] headerBlock) {
+      if (explain) {
+        LOG.info("session={} explain: {}", session, engine.explain(headerBlock).summary());
+      }
+      Outcome outcome = engine.process(headerBlock, bodyHasher.finish());
+      if (outcome instanceof Outcome.Signed signed) {
+        return new Verdict.Send(outcome, signed.fields(), describe(outcome));
+      }
+      if (outcome instanceof Outcome.Unsigned) {
+        return new Verdict.Send(outcome, List.of(), describe(outcome));
+      }
+      SmtpReply reply;
+      if (outcome instanceof Outcome.Refused refused) {
+        reply =
+            refused.why() == Outcome.Why.MALFORMED
+                ? Replies.malformed(refused.reason())
+                : Replies.unknownDomain(refused.reason());
+        metrics.refused(refused.why().name());
+      } else {
+        metrics.tempfailed("signing"); // the front-end logs it, once, with its transaction
+        reply = Replies.SIGNING_FAILED;
+      }
+      return new Verdict.Refuse(outcome, reply, describe(outcome));
+    }
+  }
+
+  /** What happened, for the one log line of a transaction. */
+  static String describe(Outcome outcome) {
+    if (outcome instanceof Outcome.Signed signed) {
+      return "from="
+          + signed.decision().fromDomain()
+          + " signed="
+          + signed.fields().stream()
+              .map(
+                  field ->
+                      "d="
+                          + field.key().key().domain()
+                          + " s="
+                          + field.key().key().selector()
+                          + " a="
+                          + field.key().key().algorithm().signatureAlgorithm())
+              .collect(Collectors.joining(","));
+    }
+    if (outcome instanceof Outcome.Unsigned unsigned) {
+      return "unsigned=\"" + unsigned.reason() + "\"";
+    }
+    if (outcome instanceof Outcome.Refused refused) {
+      return "refused=\"" + refused.reason() + "\"";
+    }
+    return "failed=\"" + ((Outcome.Failed) outcome).reason() + "\"";
+  }
+}
