@@ -6,6 +6,7 @@ import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.rotation.KeyLifecycle;
+import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.rotation.KeyState;
 import org.dkimrelay.relay.rotation.RotationPolicy;
 import picocli.CommandLine.Command;

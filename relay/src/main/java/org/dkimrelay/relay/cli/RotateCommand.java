@@ -14,6 +14,7 @@ import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.rotation.KeyLifecycle;
+import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.rotation.KeyState;
 import org.dkimrelay.relay.rotation.LifecycleFile;
 import picocli.CommandLine.Command;

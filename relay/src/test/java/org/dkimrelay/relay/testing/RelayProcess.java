@@ -19,11 +19,15 @@ import java.util.regex.Pattern;
  * the PID this class started, nothing else.
  */
 public final class RelayProcess implements AutoCloseable {
-  private static final Pattern LISTENING = Pattern.compile("dkimrelay listening on [0-9.]+:(\\d+)");
+  private static final Pattern LISTENING =
+      Pattern.compile("dkimrelay (?:listening on [0-9.]+:(\\d+)|ready)");
+  private static final Pattern MILTER =
+      Pattern.compile("dkimrelay milter listening on inet:[0-9.]+:(\\d+)");
   private static final Pattern RECORD = Pattern.compile("^\\s+(\\S+)\\. 3600 IN TXT (.*)$");
 
   private final Process process;
   private final int port;
+  private final int milterPort;
   private final Map<String, String> records;
   private final List<String> output;
   private final BufferedReader stdout;
@@ -31,11 +35,13 @@ public final class RelayProcess implements AutoCloseable {
   private RelayProcess(
       Process process,
       int port,
+      int milterPort,
       Map<String, String> records,
       List<String> output,
       BufferedReader stdout) {
     this.process = process;
     this.port = port;
+    this.milterPort = milterPort;
     this.records = records;
     this.output = output;
     this.stdout = stdout;
@@ -73,23 +79,35 @@ public final class RelayProcess implements AutoCloseable {
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     List<String> lines = new ArrayList<>();
     Map<String, String> records = new HashMap<>();
+    int milterPort = -1;
     for (String line = out.readLine(); line != null; line = out.readLine()) {
       lines.add(line);
       Matcher record = RECORD.matcher(line);
       if (record.matches()) {
         records.put(record.group(1), record.group(2).replace("\" \"", "").replace("\"", ""));
       }
+      Matcher milter = MILTER.matcher(line);
+      if (milter.find()) {
+        milterPort = Integer.parseInt(milter.group(1));
+      }
       Matcher listening = LISTENING.matcher(line);
       if (listening.find()) {
-        return new RelayProcess(process, Integer.parseInt(listening.group(1)), records, lines, out);
+        int port = listening.group(1) != null ? Integer.parseInt(listening.group(1)) : -1;
+        return new RelayProcess(process, port, milterPort, records, lines, out);
       }
     }
     throw new AssertionError(
         "the relay exited before listening: " + lines + "\n" + Files.readString(log));
   }
 
+  /** The SMTP proxy's port; -1 when it is off. */
   public int port() {
     return port;
+  }
+
+  /** The milter's TCP port; -1 when it is off or on a unix socket. */
+  public int milterPort() {
+    return milterPort;
   }
 
   /** The DNS records it printed: name (no trailing dot) → value. */

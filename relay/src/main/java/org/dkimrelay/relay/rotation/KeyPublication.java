@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.cli;
+package org.dkimrelay.relay.rotation;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,24 +12,24 @@ import org.dkimrelay.relay.dkim.SigningKey;
  * dkimrelay check}. A lookup that fails is "unknown", never "not published": a DNS blip must not
  * change what the relay signs with.
  */
-final class KeyPublication {
+public final class KeyPublication {
   private final DnsQuery dns;
   private final DomainCheck check;
 
-  KeyPublication(DnsQuery dns) {
+  public KeyPublication(DnsQuery dns) {
     this.dns = dns;
     this.check = new DomainCheck(dns);
   }
 
   /** One key's state. */
-  enum State {
+  public enum State {
     PUBLISHED,
     NOT_PUBLISHED,
     UNKNOWN
   }
 
-  record Status(SigningKey key, State state, String detail) {
-    String line() {
+  public record Status(SigningKey key, State state, String detail) {
+    public String line() {
       String name = key.key().selector().recordName(key.key().domain());
       return name.substring(0, name.length() - 1)
           + ": "
@@ -41,7 +41,7 @@ final class KeyPublication {
     }
   }
 
-  List<Status> check(List<SigningKey> keys) {
+  public List<Status> check(List<SigningKey> keys) {
     List<Status> statuses = new ArrayList<>();
     for (SigningKey key : keys) {
       String name = key.key().selector().recordName(key.key().domain());

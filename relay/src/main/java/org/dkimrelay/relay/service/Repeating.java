@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.cli;
+package org.dkimrelay.relay.service;
 
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** A task the relay repeats in the background (DNS recheck, rotation) until the JVM ends. */
-final class Repeating {
+public final class Repeating {
   private static final Logger LOG = LoggerFactory.getLogger(Repeating.class);
 
   private Repeating() {}
@@ -17,7 +17,7 @@ final class Repeating {
    * Runs {@code task} every {@code period} on a daemon thread called {@code name}; a failure is
    * logged and the task runs again at the next period.
    */
-  static void every(Duration period, String name, Runnable task) {
+  public static void every(Duration period, String name, Runnable task) {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(
             runnable -> {

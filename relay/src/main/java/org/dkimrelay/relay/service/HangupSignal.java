@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.cli;
+package org.dkimrelay.relay.service;
 
 import java.lang.reflect.Proxy;
 
@@ -7,11 +7,11 @@ import java.lang.reflect.Proxy;
  * the jdk.unsupported module; it is reached by reflection because javac's proprietary-API warning
  * cannot be silenced and the build treats warnings as errors.
  */
-final class HangupSignal {
+public final class HangupSignal {
   private HangupSignal() {}
 
   /** Installs {@code action} as the SIGHUP handler; false when this JVM offers no way to. */
-  static boolean onHangup(Runnable action) {
+  public static boolean onHangup(Runnable action) {
     try {
       Class<?> signalClass = Class.forName("sun.misc.Signal");
       Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");

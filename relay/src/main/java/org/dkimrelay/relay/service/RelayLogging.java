@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.cli;
+package org.dkimrelay.relay.service;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
@@ -14,10 +14,10 @@ import org.slf4j.LoggerFactory;
  * log.format = "json"}, one JSON object per line. Nothing logged holds message content or key
  * material.
  */
-final class RelayLogging {
+public final class RelayLogging {
   private RelayLogging() {}
 
-  static void configure(RelayConfig.LogFormat format) {
+  public static void configure(RelayConfig.LogFormat format) {
     ch.qos.logback.classic.Logger root =
         (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.INFO);

@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.cli;
+package org.dkimrelay.relay.service;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -8,6 +8,7 @@ import java.util.Set;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.rotation.KeyPublication;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * {@code dns.recheck}. With {@code signing.require-published} only those sign; otherwise the relay
  * only says which ones receivers cannot verify. A failed lookup keeps a key's state.
  */
-final class PublishedKeys {
+public final class PublishedKeys {
   private static final Logger LOG = LoggerFactory.getLogger(PublishedKeys.class);
 
   private final KeyPublication publication;
@@ -25,7 +26,7 @@ final class PublishedKeys {
   private List<KeyPublication.Status> latest;
   private final Set<SigningKey> usable;
 
-  PublishedKeys(KeyPublication publication, SigningEngine engine, boolean requirePublished) {
+  public PublishedKeys(KeyPublication publication, SigningEngine engine, boolean requirePublished) {
     this.publication = publication;
     this.engine = engine;
     this.requirePublished = requirePublished;
@@ -39,7 +40,7 @@ final class PublishedKeys {
    *
    * @return the engine to sign with from now on
    */
-  synchronized SigningEngine reload(SigningEngine reloaded, boolean requirePublishedNow) {
+  public synchronized SigningEngine reload(SigningEngine reloaded, boolean requirePublishedNow) {
     engine = reloaded;
     requirePublished = requirePublishedNow;
     latest = publication.check(engine.table().keys());
@@ -50,20 +51,30 @@ final class PublishedKeys {
   }
 
   /** The engine to sign with: every key, or only the published ones. */
-  synchronized SigningEngine engine() {
+  public synchronized SigningEngine engine() {
     return requirePublished ? engine.withKeys(List.copyOf(usable)) : engine;
   }
 
+  /** Every key of the keys directory, published or not. */
+  public synchronized List<SigningKey> allKeys() {
+    return engine.table().keys();
+  }
+
+  /** The engine with every key, published or not. */
+  public synchronized SigningEngine allKeysEngine() {
+    return engine;
+  }
+
   /** True while {@code key}'s record is published (the last check's answer). */
-  synchronized boolean usable(SigningKey key) {
+  public synchronized boolean usable(SigningKey key) {
     return usable.contains(key);
   }
 
-  synchronized int signingKeys() {
+  public synchronized int signingKeys() {
     return requirePublished ? usable.size() : engine.table().keys().size();
   }
 
-  synchronized void print(PrintWriter out) {
+  public synchronized void print(PrintWriter out) {
     for (KeyPublication.Status status : latest) {
       if (status.state() == KeyPublication.State.PUBLISHED) {
         out.println("  " + status.line());
@@ -82,7 +93,7 @@ final class PublishedKeys {
   }
 
   /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
-  void watch(MessagePipeline server, Duration period, PrintWriter out) {
+  public void watch(MessagePipeline server, Duration period, PrintWriter out) {
     Repeating.every(period, "dns-recheck", () -> recheck(server, out));
   }
 

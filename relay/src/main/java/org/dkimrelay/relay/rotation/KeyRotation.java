@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.cli;
+package org.dkimrelay.relay.rotation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,10 +23,6 @@ import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.keys.TxtRecord;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.rotation.KeyLifecycle;
-import org.dkimrelay.relay.rotation.KeyState;
-import org.dkimrelay.relay.rotation.LifecycleFile;
-import org.dkimrelay.relay.rotation.RotationPolicy;
 import org.dkimrelay.relay.rotation.RotationPolicy.Publication;
 
 /**
@@ -35,29 +31,29 @@ import org.dkimrelay.relay.rotation.RotationPolicy.Publication;
  * revoked. Used by {@code rotate}, {@code keys retire|revoke} and, every {@code dns.recheck}, by
  * the relay, which then signs with the active keys only.
  */
-final class KeyRotation {
+public final class KeyRotation {
   private final KeyDirectory keys;
   private final RotationPolicy policy;
   private final Clock clock;
 
-  KeyRotation(KeyDirectory keys, RotationPolicy policy, Clock clock) {
+  public KeyRotation(KeyDirectory keys, RotationPolicy policy, Clock clock) {
     this.keys = keys;
     this.policy = policy;
     this.clock = clock;
   }
 
   /** One change, with the line that tells the admin about it. */
-  record Change(SigningDomain domain, String selector, KeyState state, String line) {}
+  public record Change(SigningDomain domain, String selector, KeyState state, String line) {}
 
   /** What one step changed, and whether the set of signing keys changed. */
-  record Outcome(List<Change> changes, boolean signingChanged) {}
+  public record Outcome(List<Change> changes, boolean signingChanged) {}
 
   /**
    * Moves every domain's keys on: new standby keys where {@code rotation.every} says so, standby to
    * active once DNS shows the record (retiring the key it replaces), retiring to revoked, and
    * revoked to removed.
    */
-  Outcome step(KeyPublication publication, DkimKeyGenerator generator) {
+  public Outcome step(KeyPublication publication, DkimKeyGenerator generator) {
     List<Change> changes = new ArrayList<>();
     boolean signingChanged = false;
     for (SigningDomain domain : domains()) {
@@ -107,7 +103,7 @@ final class KeyRotation {
   }
 
   /** A line for every standby key: the record still to publish, or when the switch comes. */
-  List<String> waiting() {
+  public List<String> waiting() {
     List<String> lines = new ArrayList<>();
     for (SigningDomain domain : domains()) {
       LifecycleFile.read(keys.root().resolve(domain.name()))
@@ -127,7 +123,8 @@ final class KeyRotation {
   }
 
   /** Creates the next standby key for {@code algorithm} (RSA: the size of the active one). */
-  DkimKey startRotation(DkimKeyGenerator generator, SigningDomain domain, KeyAlgorithm algorithm) {
+  public DkimKey startRotation(
+      DkimKeyGenerator generator, SigningDomain domain, KeyAlgorithm algorithm) {
     Path directory = keys.root().resolve(domain.name());
     DkimKey[] created = new DkimKey[1];
     LifecycleFile.update(
@@ -143,7 +140,7 @@ final class KeyRotation {
   }
 
   /** Sets one key's state by hand ({@code keys retire|revoke}); returns its new entry. */
-  KeyLifecycle set(SigningDomain domain, Selector selector, KeyState target) {
+  public KeyLifecycle set(SigningDomain domain, Selector selector, KeyState target) {
     Path directory = keys.root().resolve(domain.name());
     KeyLifecycle[] result = new KeyLifecycle[1];
     LifecycleFile.update(
@@ -187,7 +184,8 @@ final class KeyRotation {
   }
 
   /** The record that revokes a key: its selector with an empty {@code p=} (RFC 6376 §3.6.1). */
-  static TxtRecord revokedRecord(SigningDomain domain, Selector selector, KeyAlgorithm algorithm) {
+  public static TxtRecord revokedRecord(
+      SigningDomain domain, Selector selector, KeyAlgorithm algorithm) {
     return new TxtRecord(
         selector.recordName(domain),
         MailDnsPlan.DEFAULT_TTL,

@@ -1,0 +1,316 @@
+package org.dkimrelay.relay.milter;
+
+import static org.dkimrelay.relay.milter.MilterProtocol.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
+import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.pipeline.Verdict;
+import org.dkimrelay.relay.reply.Replies;
+import org.dkimrelay.relay.reply.SmtpReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One milter connection's state machine, without a socket: each packet from the MTA goes to {@link
+ * #handle}, which returns the packets to answer with (none where the MTA waits for no reply). At
+ * end of message the pipeline's verdict becomes inserted {@code DKIM-Signature} fields, or the
+ * reply for the MTA to give its client (Postfix MILTER_README; milter8.c for the exact bytes).
+ */
+final class MilterSession {
+  private static final Logger LOG = LoggerFactory.getLogger(MilterSession.class);
+  private static final byte[] CRLF = {'\r', '\n'};
+
+  private final MessagePipeline pipeline;
+  private final MilterPolicy policy;
+  private final String connection;
+  private final int maxHeaderBytes;
+
+  private int negotiated; // the protocol flags agreed with the MTA
+  private Optional<InetAddress> client = Optional.empty();
+  private boolean localClient;
+  private final Map<String, String> macros = new HashMap<>();
+
+  // The message in progress: present between MAIL and end of message, when it is ours to sign.
+  private MessagePipeline.Message message;
+  private final ByteArrayOutputStream header = new ByteArrayOutputStream();
+  private boolean headerTooLarge;
+  private long size;
+  private long started;
+
+  MilterSession(
+      MessagePipeline pipeline, MilterPolicy policy, String connection, int maxHeaderBytes) {
+    this.pipeline = pipeline;
+    this.policy = policy;
+    this.connection = connection;
+    this.maxHeaderBytes = maxHeaderBytes;
+  }
+
+  /** True while a message is between MAIL and end of message (for a graceful stop). */
+  boolean inMessage() {
+    return message != null;
+  }
+
+  /**
+   * Handles one packet.
+   *
+   * @return the answer (empty where the MTA expects none)
+   * @throws MilterProtocolException when the packet makes no sense: the connection must close
+   */
+  List<MilterPacket> handle(MilterPacket packet) {
+    return switch (packet.command()) {
+      case OPTION_NEGOTIATION -> List.of(negotiate(packet));
+      case MACRO -> macros(packet);
+      case CONNECT -> replyUnless(NO_REPLY_CONNECT, connect(packet));
+      case MAIL -> List.of(mail());
+      case HEADER -> replyUnless(NO_REPLY_HEADER, header(packet));
+      case BODY -> replyUnless(NO_REPLY_BODY, body(packet));
+      case BODY_END -> endOfMessage();
+      case ABORT -> abort();
+      case QUIT_NEW_CONNECTION -> newConnection();
+      // Events we asked not to get: an MTA that sends them anyway waits for an answer.
+      case HELO, RCPT, DATA, UNKNOWN, HEADERS_END -> List.of(MilterPacket.of(CONTINUE));
+      default ->
+          throw new MilterProtocolException(
+              "unknown command 0x" + Integer.toHexString(packet.command() & 0xFF));
+    };
+  }
+
+  /**
+   * SMFIC_OPTNEG: version 6, "add headers", and {@link MilterProtocol#WANTED} of what is offered.
+   */
+  private MilterPacket negotiate(MilterPacket packet) {
+    int version = packet.number(0);
+    int actions = packet.number(4);
+    int offered = packet.number(8);
+    if (version < 2 || (actions & ADD_HEADERS) == 0) {
+      throw new MilterProtocolException(
+          "the MTA offers milter protocol " + version + " without adding headers");
+    }
+    // Flags the MTA does not offer are left out: it then sends those events and awaits a reply.
+    negotiated = WANTED & offered;
+    return new MilterPacket.Data()
+        .number(Math.min(version, VERSION))
+        .number(ADD_HEADERS)
+        .number(negotiated)
+        .packet(OPTION_NEGOTIATION);
+  }
+
+  /** SMFIC_MACRO: the command it belongs to, then name/value pairs ({@code {auth_authen}}, i). */
+  private List<MilterPacket> macros(MilterPacket packet) {
+    List<String> pairs = packet.strings(1);
+    for (int i = 0; i + 1 < pairs.size(); i += 2) {
+      macros.put(pairs.get(i), pairs.get(i + 1));
+    }
+    return List.of();
+  }
+
+  /** SMFIC_CONNECT: host name, family, port, address; only the address matters here. */
+  private MilterPacket connect(MilterPacket packet) {
+    resetMessage();
+    macros.clear();
+    byte[] data = packet.data();
+    int nul = indexOf(data, 0, 0);
+    byte family = nul >= 0 && nul + 1 < data.length ? data[nul + 1] : (byte) 'U';
+    localClient = family == FAMILY_UNIX;
+    client = Optional.empty();
+    if ((family == FAMILY_INET || family == FAMILY_INET6) && nul + 4 <= data.length) {
+      List<String> address = packet.strings(nul + 4);
+      if (!address.isEmpty()) {
+        client = parseAddress(address.get(0));
+      }
+    }
+    return MilterPacket.of(CONTINUE);
+  }
+
+  private static Optional<InetAddress> parseAddress(String text) {
+    String literal = text.startsWith("IPv6:") ? text.substring(5) : text; // Sendmail's form
+    if (!literal.matches("[0-9A-Fa-f.:]+")) {
+      return Optional.empty(); // never a name lookup
+    }
+    try {
+      return Optional.of(InetAddress.getByName(literal));
+    } catch (UnknownHostException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** SMFIC_MAIL: a new message; mail that is not ours is let go at once (SMFIR_ACCEPT). */
+  private MilterPacket mail() {
+    resetMessage();
+    String login = macros.getOrDefault("{auth_authen}", "");
+    if (!policy.signs(client, localClient, login)) {
+      return MilterPacket.of(ACCEPT); // no further events for this message: it passes unsigned
+    }
+    started = System.nanoTime();
+    message = pipeline.begin(session());
+    return MilterPacket.of(CONTINUE);
+  }
+
+  /** SMFIC_HEADER: name and value as Postfix has them, lines separated by LF (milter8.c). */
+  private MilterPacket header(MilterPacket packet) {
+    if (message == null) {
+      return MilterPacket.of(CONTINUE);
+    }
+    List<String> parts = packet.strings(0);
+    if (parts.isEmpty()) {
+      throw new MilterProtocolException("a header without a name");
+    }
+    String value = parts.size() > 1 ? parts.get(1) : "";
+    if ((negotiated & HEADER_LEADING_SPACE) == 0 && !value.isEmpty()) {
+      value = " " + value; // without SMFIP_HDR_LEADSPC Postfix ate one space after the colon
+    }
+    byte[] field =
+        (parts.get(0) + ":" + value.replace("\n", "\r\n") + "\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
+    if (header.size() + field.length > maxHeaderBytes) {
+      headerTooLarge = true;
+    } else {
+      header.writeBytes(field);
+    }
+    size += field.length;
+    return MilterPacket.of(CONTINUE);
+  }
+
+  /** SMFIC_BODY: a chunk of the body, CRLF line endings, exactly as Postfix will deliver it. */
+  private MilterPacket body(MilterPacket packet) {
+    if (message != null) {
+      try {
+        message.body().write(packet.data());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a hash in memory: cannot happen
+      }
+      size += packet.data().length;
+    }
+    return MilterPacket.of(CONTINUE);
+  }
+
+  /** SMFIC_BODYEOB: sign, then insert the fields at the top and continue; or refuse. */
+  private List<MilterPacket> endOfMessage() {
+    if (message == null) {
+      return List.of(MilterPacket.of(CONTINUE));
+    }
+    try {
+      if (headerTooLarge) {
+        SmtpReply reply =
+            Replies.malformed("header block is over the limit of " + maxHeaderBytes + " bytes");
+        pipeline.metrics().refused("header_too_large");
+        log("refused: header too large size=" + size, reply);
+        return List.of(reply(reply));
+      }
+      header.writeBytes(CRLF); // the empty line that ends the header block
+      Verdict verdict = message.finish(header.toByteArray());
+      String what = verdict.description() + " size=" + size;
+      if (verdict instanceof Verdict.Refuse refuse) {
+        if (verdict.outcome() instanceof Outcome.Failed) {
+          LOG.error("milter={} {}", session(), what);
+        }
+        log(what, refuse.reply());
+        return List.of(reply(refuse.reply()));
+      }
+      Verdict.Send send = (Verdict.Send) verdict;
+      List<MilterPacket> answer = new ArrayList<>();
+      List<SignatureField> fields = send.fields();
+      for (int i = 0; i < fields.size(); i++) {
+        answer.add(insertHeader(i, fields.get(i)));
+      }
+      answer.add(MilterPacket.of(CONTINUE));
+      pipeline.delivered(send, true, size, Duration.ofNanos(System.nanoTime() - started));
+      log(what, null);
+      return answer;
+    } finally {
+      resetMessage();
+    }
+  }
+
+  /**
+   * SMFIR_INSHEADER at {@code index}: Postfix counts from below its own Received: field, so index 0
+   * is the top of the message as the client sent it. The value keeps its leading space (we asked
+   * for SMFIP_HDR_LEADSPC) and folds with LF, as Sendmail's milters do.
+   */
+  private MilterPacket insertHeader(int index, SignatureField field) {
+    String text = field.text();
+    int colon = text.indexOf(':');
+    String value = text.substring(colon + 1, text.length() - CRLF.length).replace("\r\n", "\n");
+    if ((negotiated & HEADER_LEADING_SPACE) == 0) {
+      value = value.stripLeading();
+    }
+    return new MilterPacket.Data()
+        .number(index)
+        .string(text.substring(0, colon))
+        .string(value)
+        .packet(INSERT_HEADER);
+  }
+
+  /**
+   * SMFIR_REPLYCODE: the MTA gives this reply to its client. Postfix reads "%" as an escape
+   * (milter8.c), so a literal one is doubled.
+   */
+  private static MilterPacket reply(SmtpReply reply) {
+    String line = reply.wire().replace("%", "%%");
+    return new MilterPacket.Data().string(line).packet(REPLY_CODE);
+  }
+
+  private List<MilterPacket> abort() {
+    resetMessage();
+    return List.of();
+  }
+
+  /** SMFIC_QUIT_NC: the MTA reuses this connection for another SMTP session. */
+  private List<MilterPacket> newConnection() {
+    resetMessage();
+    macros.clear();
+    client = Optional.empty();
+    localClient = false;
+    return List.of();
+  }
+
+  private List<MilterPacket> replyUnless(int noReplyFlag, MilterPacket reply) {
+    return (negotiated & noReplyFlag) != 0 ? List.of() : List.of(reply);
+  }
+
+  private void resetMessage() {
+    message = null;
+    header.reset();
+    headerTooLarge = false;
+    size = 0;
+  }
+
+  /** The MTA's queue id when it sent one (macro i), so our log lines match Postfix's. */
+  private String session() {
+    String queueId = macros.get("i");
+    return queueId != null && !queueId.isEmpty() ? connection + "/" + queueId : connection;
+  }
+
+  private void log(String what, SmtpReply reply) {
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    LOG.info(
+        "milter={} client={} {} reply=\"{}\" ms={}",
+        session(),
+        client.map(InetAddress::getHostAddress).orElse(localClient ? "local" : "unknown"),
+        what,
+        reply == null ? "continue" : reply.toString(),
+        millis);
+  }
+
+  private static int indexOf(byte[] data, int value, int from) {
+    for (int i = from; i < data.length; i++) {
+      if (data[i] == value) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,103 @@
+package org.dkimrelay.relay.service;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.milter.MilterServer;
+import org.dkimrelay.relay.smtp.RelayServer;
+import org.dkimrelay.relay.spool.Spooler;
+import org.dkimrelay.relay.upstream.TlsContexts;
+import org.dkimrelay.relay.upstream.UpstreamSettings;
+
+/** Builds each front-end's settings from the configuration: the one place that maps them. */
+final class Frontends {
+  static final int SPOOL_MEMORY_THRESHOLD = 1024 * 1024;
+  static final int MAX_HEADER_BYTES = 4 * 1024 * 1024;
+
+  private Frontends() {}
+
+  static RelayServer.Listen listen(RelayConfig config) {
+    RelayConfig.Listen listen = config.listen();
+    return new RelayServer.Listen(
+        listen.address().host(),
+        listen.address().port(),
+        listen.allow(),
+        listen.maxSessions(),
+        listen.maxMessageSize().bytes(),
+        listen.hostname(),
+        listen.timeout().duration(),
+        listen.minDataRate(),
+        Optional.ofNullable(listen.tls())
+            .map(tls -> new RelayServer.TlsFiles(Path.of(tls.certificate()), Path.of(tls.key()))),
+        Optional.ofNullable(listen.usersFile()).map(Path::of));
+  }
+
+  static Optional<MilterServer.Settings> milter(RelayConfig config) {
+    RelayConfig.Milter milter = config.milter();
+    return milter
+        .listenAddress()
+        .map(
+            address ->
+                new MilterServer.Settings(
+                    address,
+                    milter.internal(),
+                    milter.authenticated(),
+                    milter.socketMode(),
+                    milter.group(),
+                    milter.maxSessions(),
+                    MAX_HEADER_BYTES));
+  }
+
+  static Spooler spooler(RelayConfig config) {
+    Path directory = Path.of(System.getProperty("java.io.tmpdir"), "dkimrelay-spool");
+    try {
+      if (!Files.isDirectory(directory)) {
+        Files.createDirectories(
+            directory,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      Spooler spooler =
+          new Spooler(
+              directory,
+              SPOOL_MEMORY_THRESHOLD,
+              MAX_HEADER_BYTES,
+              config.listen().maxMessageSize().bytes());
+      spooler.removeStaleFiles(); // left by a process that was killed mid-message
+      return spooler;
+    } catch (IOException e) {
+      throw new ServiceException(
+          "cannot use the spool directory " + directory + ": " + e.getMessage());
+    }
+  }
+
+  static UpstreamSettings upstream(RelayConfig config) {
+    RelayConfig.Upstream upstream = config.upstream();
+    SSLContext tls;
+    try {
+      tls =
+          upstream.caFile() != null
+              ? TlsContexts.trusting(Path.of(upstream.caFile()))
+              : TlsContexts.systemDefault();
+    } catch (IOException | GeneralSecurityException e) {
+      throw new ServiceException("upstream.ca-file: " + e.getMessage());
+    }
+    Optional<UpstreamSettings.Credentials> credentials =
+        Optional.ofNullable(upstream.username())
+            .map(user -> new UpstreamSettings.Credentials(user, Path.of(upstream.passwordFile())));
+    return new UpstreamSettings(
+        upstream.address().host(),
+        upstream.address().port(),
+        UpstreamSettings.TlsMode.valueOf(upstream.starttls().name()),
+        tls,
+        credentials,
+        config.listen().hostname(),
+        upstream.connectTimeout().duration(),
+        upstream.timeout().duration(),
+        upstream.dataTimeout().duration());
+  }
+}

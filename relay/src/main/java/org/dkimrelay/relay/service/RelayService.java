@@ -1,0 +1,369 @@
+package org.dkimrelay.relay.service;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.keys.MailDnsPlan;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.ConfigException;
+import org.dkimrelay.relay.config.HostPort;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SigningSetup;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.dns.DnsResolver;
+import org.dkimrelay.relay.metrics.MetricsServer;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.milter.MilterServer;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.rotation.KeyPublication;
+import org.dkimrelay.relay.rotation.KeyRotation;
+import org.dkimrelay.relay.smtp.RelayServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running relay: one signing pipeline and its front-ends (the SMTP proxy, the milter), the DNS
+ * recheck, key rotation, reload and metrics. {@code run} starts it; tests start the same object.
+ * What the admin must know (records to publish, where it listens) goes to {@code out}.
+ */
+public final class RelayService {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayService.class);
+
+  private final ConfigSource source;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final PrintWriter out;
+  private final RelayConfig running;
+  private volatile RelayConfig current; // the last configuration read without error
+  private final KeyPublication publication;
+  private final PublishedKeys published;
+  private final KeyRotation rotation;
+  private final MessagePipeline pipeline;
+  private final Optional<RelayServer> proxy;
+  private final Optional<MilterServer> milter;
+
+  private RelayService(
+      ConfigSource source, RelayConfig config, Clock clock, SecureRandom random, PrintWriter out) {
+    this.source = source;
+    this.running = config;
+    this.current = config;
+    this.clock = clock;
+    this.random = random;
+    this.out = out;
+    try {
+      this.publication = new KeyPublication(DnsResolver.using(config.dns().resolver()));
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException("dns.resolver: " + e.getMessage());
+    }
+    RelayMetrics metrics = new RelayMetrics();
+    KeyDirectory keys = source.keys(config);
+    this.rotation = new KeyRotation(keys, config.rotation().policy(), clock);
+    SigningEngine engine = engine(config);
+    if (catchUpRotation(metrics)) {
+      engine = engine(config); // a rotation step came due while the relay was down
+    }
+    this.published = new PublishedKeys(publication, engine, config.signing().requirePublished());
+    this.pipeline = new MessagePipeline(published.engine(), metrics, config.log().explain());
+    try {
+      this.proxy =
+          config.listen().enabled()
+              ? Optional.of(
+                  new RelayServer(
+                      Frontends.listen(config),
+                      pipeline,
+                      Frontends.spooler(config),
+                      Frontends.upstream(config)))
+              : Optional.empty();
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException("listen: " + e.getMessage());
+    }
+    this.milter = Frontends.milter(config).map(this::milterServer);
+    keyMetrics(metrics, keys, engine);
+  }
+
+  /**
+   * Loads the keys, binds every front-end and starts them.
+   *
+   * @throws ServiceException naming what to fix, when anything is wrong: nothing is left running
+   */
+  public static RelayService start(
+      ConfigSource source, RelayConfig config, Clock clock, SecureRandom random, PrintWriter out) {
+    RelayService service = new RelayService(source, config, clock, random, out);
+    service.startFrontends();
+    return service;
+  }
+
+  private MilterServer milterServer(MilterServer.Settings settings) {
+    try {
+      return new MilterServer(settings, pipeline);
+    } catch (IOException | RuntimeException e) {
+      throw new ServiceException("cannot listen on milter " + settings.address() + ": " + e);
+    }
+  }
+
+  private void startFrontends() {
+    RelayConfig config = running;
+    try {
+      proxy.ifPresent(RelayServer::start);
+    } catch (RuntimeException e) {
+      milter.ifPresent(server -> server.stop(Duration.ZERO));
+      throw new ServiceException(
+          "cannot listen on " + config.listen().address() + ": " + rootMessage(e));
+    }
+    milter.ifPresent(MilterServer::start);
+    out.println("Publish these TXT records ('dkimrelay check DOMAIN' compares DNS with them):");
+    for (SigningKey key : published.allKeys()) {
+      out.println("  " + key.key().txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
+    }
+    rotation.waiting().forEach(line -> out.println("  " + line));
+    published.print(out);
+    startMetrics(config);
+    milter.ifPresent(
+        server ->
+            out.printf(
+                "dkimrelay milter listening on %s, signing mail of %s%s%n",
+                milterAddress(server),
+                config.milter().internal(),
+                config.milter().authenticated() ? " and of authenticated clients" : ""));
+    if (proxy.isPresent()) {
+      out.printf(
+          "dkimrelay listening on %s:%d, signing for %d key(s), upstream %s%n",
+          config.listen().address().host(),
+          proxy.get().port(),
+          published.signingKeys(),
+          config.upstream().address());
+    } else {
+      out.printf(
+          "dkimrelay ready: milter only ([listen] enabled = false), signing for %d key(s)%n",
+          published.signingKeys());
+    }
+    out.flush();
+    Duration recheck = config.dns().recheck().duration();
+    published.watch(pipeline, recheck, out);
+    Repeating.every(recheck, "rotation", this::followRotation);
+  }
+
+  private static String milterAddress(MilterServer server) {
+    return server.address().inet().isPresent()
+        ? "inet:" + server.address().inet().get().host() + ":" + server.port()
+        : server.address().toString();
+  }
+
+  /** The proxy's TCP port (the one chosen when configured as 0). */
+  public Optional<Integer> proxyPort() {
+    return proxy.map(RelayServer::port);
+  }
+
+  /** The milter's TCP port (the one chosen when configured as 0); empty for a unix socket. */
+  public Optional<Integer> milterPort() {
+    return milter.map(MilterServer::port).filter(port -> port >= 0);
+  }
+
+  public MessagePipeline pipeline() {
+    return pipeline;
+  }
+
+  /**
+   * SIGHUP: reads the configuration and the keys again and signs with them from the next message.
+   * Anything wrong keeps the running configuration. Listen, milter, upstream, DNS, metrics and
+   * rotation settings need a restart.
+   */
+  public synchronized void reload() {
+    String result;
+    try {
+      RelayConfig fresh = source.read();
+      SigningEngine engine = engine(fresh);
+      warnAboutDroppedDomains(engine);
+      pipeline.replaceEngine(published.reload(engine, fresh.signing().requirePublished()));
+      current = fresh;
+      result = "dkimrelay: reloaded: signing with " + published.signingKeys() + " key(s)";
+      if (!fresh.listen().equals(running.listen())
+          || !fresh.milter().equals(running.milter())
+          || !fresh.upstream().equals(running.upstream())
+          || !fresh.dns().equals(running.dns())
+          || !fresh.metrics().equals(running.metrics())
+          || !fresh.rotation().equals(running.rotation())) {
+        result +=
+            "; listen, milter, upstream, dns, metrics and rotation changes take effect at restart";
+      }
+      LOG.info(result);
+    } catch (ServiceException | KeyToolException e) {
+      result = "dkimrelay: reload failed, keeping the running configuration: " + e.getMessage();
+      LOG.error(result);
+    }
+    synchronized (out) {
+      out.println(result);
+      published.print(out);
+      out.flush();
+    }
+  }
+
+  /** A reload that leaves a domain without any key says so, naming it: its mail goes unsigned. */
+  private void warnAboutDroppedDomains(SigningEngine reloaded) {
+    Set<SigningDomain> remaining = domains(reloaded);
+    for (SigningDomain domain : domains(published.allKeysEngine())) {
+      if (!remaining.contains(domain)) {
+        say(
+            "dkimrelay: warning: reload leaves "
+                + domain
+                + " without keys: its mail is no longer signed (signing.unknown-domain = "
+                + current.signing().unknownDomain().word()
+                + ")");
+      }
+    }
+  }
+
+  private static Set<SigningDomain> domains(SigningEngine engine) {
+    return engine.table().keys().stream()
+        .map(key -> key.key().domain())
+        .collect(Collectors.toSet());
+  }
+
+  /**
+   * Checks what {@code run --check-config} promises without starting anything: the keys load and
+   * the front-ends' settings are usable.
+   *
+   * @return how many keys would sign
+   */
+  public static int validate(ConfigSource source, RelayConfig config, Clock clock) {
+    Frontends.upstream(config);
+    Frontends.listen(config);
+    KeyDirectory keys = source.keys(config);
+    try {
+      int count = SigningSetup.load(config.signing(), keys, clock).table().keys().size();
+      if (count == 0) {
+        throw new ServiceException("no keys in " + keys.root());
+      }
+      return count;
+    } catch (ConfigException e) {
+      throw new ServiceException(e.getMessage());
+    }
+  }
+
+  /** The first step of {@link #stop}: new SMTP connections get 421, new milter ones none. */
+  public void stopAdmitting() {
+    proxy.ifPresent(RelayServer::stopAdmitting);
+  }
+
+  /**
+   * Stops every front-end; transactions in flight get up to {@code grace} to finish. Whatever is
+   * cut off was not accepted, so the MTA still has it.
+   */
+  public void stop(Duration grace) {
+    stopAdmitting();
+    milter.ifPresent(server -> server.stop(grace));
+    proxy.ifPresent(server -> server.stop(grace));
+  }
+
+  /** The signing engine with every key of the keys directory, loaded and checked once. */
+  private SigningEngine engine(RelayConfig config) {
+    KeyDirectory keys = source.keys(config);
+    try {
+      SigningEngine engine = SigningSetup.load(config.signing(), keys, clock);
+      if (engine.table().keys().isEmpty()) {
+        throw new ServiceException(
+            "no keys in "
+                + keys.root()
+                + ": create one with 'dkimrelay keygen DOMAIN', or start with 'run --domain DOMAIN'");
+      }
+      return engine;
+    } catch (ConfigException e) {
+      throw new ServiceException(e.getMessage());
+    }
+  }
+
+  /**
+   * A rotation step that came due while the relay was down; a failure is retried later.
+   *
+   * @return whether it changed which keys sign
+   */
+  private boolean catchUpRotation(RelayMetrics metrics) {
+    try {
+      KeyRotation.Outcome outcome = rotation.step(publication, new DkimKeyGenerator(random));
+      report(outcome, metrics);
+      return outcome.signingChanged();
+    } catch (UncheckedIOException | KeyToolException | IllegalArgumentException e) {
+      // The keys sign as they are; the step is tried again every dns.recheck.
+      say("dkimrelay: rotation step failed, trying again later: " + e.getMessage());
+      return false;
+    }
+  }
+
+  /**
+   * Every {@code dns.recheck}: one rotation step; when it changed which keys sign (a standby key
+   * seen published, or a key retired by hand), the relay signs with the new set from the next
+   * message on.
+   */
+  private synchronized void followRotation() {
+    KeyRotation.Outcome outcome = rotation.step(publication, new DkimKeyGenerator(random));
+    if (outcome.signingChanged()) {
+      RelayConfig config = current;
+      pipeline.replaceEngine(published.reload(engine(config), config.signing().requirePublished()));
+    }
+    report(outcome, pipeline.metrics()); // once the relay signs accordingly
+  }
+
+  /** Tells the admin (output, log, metrics) what a rotation step changed. */
+  private void report(KeyRotation.Outcome outcome, RelayMetrics metrics) {
+    for (KeyRotation.Change change : outcome.changes()) {
+      metrics.keyStateChanged(change.domain().name(), change.selector(), change.state().word());
+      say("dkimrelay: rotation: " + change.line());
+    }
+  }
+
+  private void say(String line) {
+    LOG.warn(line);
+    synchronized (out) {
+      out.println(line);
+      out.flush();
+    }
+  }
+
+  private void keyMetrics(RelayMetrics metrics, KeyDirectory keys, SigningEngine engine) {
+    for (SigningKey key : engine.table().keys()) {
+      Instant created =
+          KeyDirectory.written(keys.keyFile(key.key().domain(), key.key().selector()))
+              .orElse(clock.instant());
+      metrics.key(
+          key.key().domain().name(),
+          key.key().selector().value(),
+          created,
+          clock,
+          () -> published.usable(key));
+    }
+  }
+
+  /** {@code [metrics] address}: Prometheus text at /metrics; off unless set. */
+  private void startMetrics(RelayConfig config) {
+    HostPort address = config.metrics().address();
+    if (address == null) {
+      return;
+    }
+    try {
+      MetricsServer server = new MetricsServer(address.host(), address.port(), pipeline.metrics());
+      server.start();
+      out.println("metrics at http://" + address.host() + ":" + server.port() + "/metrics");
+    } catch (IOException e) {
+      throw new ServiceException("metrics.address " + address + ": " + e.getMessage());
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.getMessage();
+  }
+}
