@@ -12,13 +12,13 @@ import java.util.Random;
  * The interop corpus: real-world shapes of mail that a signer gets wrong. Each message is written
  * with CRLF line endings unless its name says otherwise.
  */
-final class Corpus {
+public final class Corpus {
   /**
    * A named message; {@code signedBy} is the d= expected, or null when it must not be signed.
    * {@code dkimpyParses} is false for the one shape dkimpy refuses to parse at all (obsolete {@code
    * Name :} syntax, RFC 5322 §4.5); Mail::DKIM still checks those.
    */
-  record Message(String name, byte[] bytes, String signedBy, boolean dkimpyParses) {
+  public record Message(String name, byte[] bytes, String signedBy, boolean dkimpyParses) {
     Message(String name, byte[] bytes, String signedBy) {
       this(name, bytes, signedBy, true);
     }
@@ -35,7 +35,7 @@ final class Corpus {
 
   private Corpus() {}
 
-  static List<Message> signable() {
+  public static List<Message> signable() {
     List<Message> list = new ArrayList<>();
     add(list, "plain", BASIC + "\r\nHello Bob.\r\n");
     add(
@@ -137,12 +137,12 @@ final class Corpus {
     return list;
   }
 
-  static final Message UNKNOWN_DOMAIN =
+  public static final Message UNKNOWN_DOMAIN =
       new Message(
           "unknown domain", ascii("From: x@example.net\r\nSubject: s\r\n\r\nbody\r\n"), null);
-  static final Message MISSING_FROM =
+  public static final Message MISSING_FROM =
       new Message("missing From", ascii("To: b@example.org\r\nSubject: s\r\n\r\nbody\r\n"), null);
-  static final Message DUPLICATE_FROM =
+  public static final Message DUPLICATE_FROM =
       new Message(
           "duplicate From",
           ascii("From: a@example.com\r\nFrom: evil@example.net\r\n\r\nbody\r\n"),
@@ -189,7 +189,7 @@ final class Corpus {
   }
 
   /** What the signer sends: the input with line endings made CRLF (the one change it makes). */
-  static byte[] normalised(byte[] input) {
+  public static byte[] normalised(byte[] input) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(input.length + 64);
     for (int i = 0; i < input.length; i++) {
       byte b = input[i];

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real Postfix chained to dkimrelay by scripts/postfix-chain --apply: smtp-source → Postfix
- * (submission) → dkimrelay → Postfix (reinjection) → sink. Nothing may be lost, whatever happens to
- * the relay; everything that arrives is signed.
+ * Real Postfix chained to dkimrelay by scripts/postfix-chain --content-filter --apply: smtp-source
+ * → Postfix (submission) → dkimrelay → Postfix (reinjection) → sink. Nothing may be lost, whatever
+ * happens to the relay; everything that arrives is signed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PostfixChainIT {
@@ -57,6 +57,7 @@ class PostfixChainIT {
         ExternalTool.run(
             List.of(
                 Path.of("..", "scripts", "postfix-chain").toAbsolutePath().toString(),
+                "--content-filter",
                 "--apply",
                 "-c",
                 postfix.config().toString(),
@@ -112,6 +113,7 @@ class PostfixChainIT {
         ExternalTool.run(
             List.of(
                 Path.of("..", "scripts", "postfix-chain").toAbsolutePath().toString(),
+                "--content-filter",
                 "--check",
                 "-c",
                 postfix.config().toString(),
