@@ -42,6 +42,13 @@ final class ConfigOptions {
     return loaded;
   }
 
+  /**
+   * The configuration file in use: {@code --config}, else the default one (which may not exist).
+   */
+  Path configFile(CliContext context) {
+    return config != null ? config : context.defaultConfig();
+  }
+
   /** Reads the configuration file again (SIGHUP); the next {@link #engine} uses it. */
   RelayConfig reload(CliContext context) {
     loaded = null;

@@ -42,6 +42,7 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new RunCommand(context));
     commandLine.addSubcommand(new CheckCommand(context));
     commandLine.addSubcommand(new RotateCommand(context));
+    commandLine.addSubcommand(new ImportOpenDkimCommand(context));
 
     commandLine.setOut(out);
     commandLine.setErr(err);

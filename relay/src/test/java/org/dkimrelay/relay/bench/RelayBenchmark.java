@@ -1,14 +1,16 @@
 package org.dkimrelay.relay.bench;
 
+import static org.dkimrelay.relay.bench.BenchTools.cpuMillis;
+import static org.dkimrelay.relay.bench.BenchTools.freePort;
+import static org.dkimrelay.relay.bench.BenchTools.generate;
+import static org.dkimrelay.relay.bench.BenchTools.median;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.security.Signature;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,11 +25,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.dkimrelay.keys.DkimKey;
-import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
-import org.dkimrelay.keys.Selector;
-import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.bench.BenchTools.Load;
+import org.dkimrelay.relay.bench.BenchTools.OpenDkim;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.mta.PostfixInstance;
 import org.dkimrelay.relay.testing.ExternalTool;
@@ -53,13 +54,6 @@ public final class RelayBenchmark {
   private static final int MB1 = 1024 * 1024;
   private static final java.util.regex.Pattern CHILD_TIMES =
       java.util.regex.Pattern.compile("(\\d+)m([\\d.]+)s (\\d+)m([\\d.]+)s\\s*$");
-
-  /** One load: message size, concurrent sessions, messages. */
-  record Load(String size, int bytes, int sessions, int messages) {
-    String label() {
-      return size + ", " + sessions + (sessions == 1 ? " session" : " sessions");
-    }
-  }
 
   /** What was signed with: key selectors per algorithm set. */
   enum Keys {
@@ -181,41 +175,13 @@ public final class RelayBenchmark {
   }
 
   private void measurePostfixOpenDkim(int sinkPort) throws Exception {
-    Path dir = Files.createDirectories(work.resolve("opendkim"));
     DkimKey key = generate(KeyAlgorithm.RSA, "od");
-    Path keyFile = dir.resolve("od.key");
-    Files.writeString(keyFile, org.dkimrelay.keys.PemKeys.toPkcs8Pem(key.privateKey()));
-    Files.setPosixFilePermissions(
-        keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-    Path socket = dir.resolve("opendkim.sock");
-    Path conf =
-        Files.writeString(
-            dir.resolve("opendkim.conf"),
-            String.join(
-                "\n",
-                "Syslog no",
-                "Mode s",
-                "Canonicalization relaxed/relaxed",
-                "Domain example.com",
-                "Selector od",
-                "KeyFile " + keyFile,
-                "RequireSafeKeys false", // the bench directory is under /tmp
-                "Socket local:" + socket,
-                "UMask 000", // Postfix's smtpd (user postfix) connects to it
-                "SignatureAlgorithm rsa-sha256",
-                "OversignHeaders From",
-                ""));
-    Process opendkim =
-        new ProcessBuilder("/usr/sbin/opendkim", "-f", "-x", conf.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("opendkim.log").toFile())
-            .start();
-    try (RecordingUpstream sample = RecordingUpstream.start()) {
-      awaitFile(socket);
+    try (OpenDkim opendkim = OpenDkim.start(work.resolve("opendkim"), key);
+        RecordingUpstream sample = RecordingUpstream.start()) {
       int submitPort = freePort();
       try (PostfixInstance postfix = PostfixInstance.create(submitPort, sample.port())) {
         postfix.set(
-            "smtpd_milters=unix:" + socket,
+            "smtpd_milters=unix:" + opendkim.socket(),
             "milter_default_action=tempfail",
             "default_process_limit=100");
         postfix.start();
@@ -233,9 +199,6 @@ public final class RelayBenchmark {
           rates.put(key("postfix+opendkim rsa-2048", load), median(measured));
         }
       }
-    } finally {
-      opendkim.destroy();
-      opendkim.waitFor(10, TimeUnit.SECONDS);
     }
   }
 
@@ -335,19 +298,6 @@ public final class RelayBenchmark {
     runs.put(key(who, load), median);
   }
 
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    sorted.sort(null);
-    return sorted.get(sorted.size() / 2);
-  }
-
-  /** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
-  private static long cpuMillis(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
-  }
-
   private double smtpSource(int port, Load load, String what) throws Exception {
     return smtpSource(port, load, what, new double[1]);
   }
@@ -357,7 +307,7 @@ public final class RelayBenchmark {
    * CPU milliseconds go to {@code cpu[0]} (bash's {@code times} after it).
    */
   private double smtpSource(int port, Load load, String what, double[] cpu) throws Exception {
-    Process source = startSmtpSource(port, load);
+    Process source = BenchTools.startSmtpSource(port, load);
     long start = System.nanoTime();
     if (!source.waitFor(RUN_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
       source.destroyForcibly();
@@ -382,34 +332,10 @@ public final class RelayBenchmark {
     return load.messages() / seconds;
   }
 
-  private Process startSmtpSource(int port, Load load) throws IOException {
-    return new ProcessBuilder(
-            "/bin/bash",
-            "-c",
-            "/usr/sbin/smtp-source \"$@\"; status=$?; times; exit $status",
-            "smtp-source",
-            "-d", // one connection per session, reused as an MTA reuses them
-            "-s",
-            "" + load.sessions(),
-            "-m",
-            "" + load.messages(),
-            "-l",
-            "" + load.bytes(),
-            "-f",
-            "alice@example.com",
-            "-t",
-            "bob@example.org",
-            "-M",
-            "client.test",
-            "127.0.0.1:" + port)
-        .redirectErrorStream(true)
-        .start();
-  }
-
   /** Postfix: from the first message submitted until its queue is empty again (all delivered). */
   private double postfixRate(PostfixInstance postfix, int submitPort, Load load) throws Exception {
     long start = System.nanoTime();
-    Process source = startSmtpSource(submitPort, load);
+    Process source = BenchTools.startSmtpSource(submitPort, load);
     long deadline = start + RUN_LIMIT.toNanos();
     while (source.isAlive() || !postfix.queue().isEmpty()) {
       if (System.nanoTime() > deadline) {
@@ -587,11 +513,6 @@ public final class RelayBenchmark {
     return dir;
   }
 
-  private static DkimKey generate(KeyAlgorithm algorithm, String selector) {
-    return new DkimKeyGenerator(new SecureRandom())
-        .generate(SigningDomain.parse("example.com"), Selector.parse(selector), algorithm, 2048);
-  }
-
   /**
    * The JCA RSA-2048 sign rate on {@code threads}, of the provider the relay signs with or of the
    * JDK's own.
@@ -657,22 +578,6 @@ public final class RelayBenchmark {
 
   private static double ms(long nanos) {
     return nanos / 1e6;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static void awaitFile(Path file) throws InterruptedException {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!Files.exists(file)) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(file + " did not appear: did opendkim start?");
-      }
-      Thread.sleep(50);
-    }
   }
 
   /** The relay's peak heap (jstat, sampled) and peak RSS (VmHWM) while it runs. */

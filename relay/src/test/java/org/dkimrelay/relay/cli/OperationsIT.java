@@ -94,6 +94,43 @@ class OperationsIT {
   }
 
   @Test
+  void aReloadThatFindsNoKeysKeepsTheRunningOnesAndOneThatDropsADomainNamesIt() throws Exception {
+    Path keys = dir.resolve("keys");
+    CliRun.in(dir, "keygen", "example.com", "--selector", "r1", "--keys", keys.toString());
+    CliRun.in(dir, "keygen", "example.org", "--selector", "o1", "--keys", keys.toString());
+    try (RecordingUpstream upstream = RecordingUpstream.start()) {
+      Path config = config(upstream.port(), "");
+      try (RelayProcess relay =
+          RelayProcess.start(
+              dir.resolve("relay.log"),
+              List.of("-Xmx128m"),
+              "run",
+              "--config",
+              config.toString())) {
+        Files.writeString(
+            config,
+            Files.readString(config)
+                .replace(keys.toString(), dir.resolve("no-such-dir").toString()));
+        hangup(relay);
+        relay.awaitOutput(
+            "dkimrelay: reload failed, keeping the running configuration: no keys in");
+        send(relay);
+        assertThat(signatures(upstream, 0)).isEqualTo(1); // still signed
+
+        Files.writeString(
+            config,
+            Files.readString(config)
+                .replace(dir.resolve("no-such-dir").toString(), keys.toString()));
+        Files.delete(keys.resolve("example.org").resolve("o1.key"));
+        hangup(relay);
+        relay.awaitOutput(
+            "dkimrelay: warning: reload leaves example.org without keys: its mail is no longer signed");
+        relay.awaitOutput("dkimrelay: reloaded: signing with 1 key(s)");
+      }
+    }
+  }
+
+  @Test
   void jsonLogsCarryTheTransactionLineAndExplainAddsTheDecision() throws Exception {
     CliRun.in(
         dir, "keygen", "example.com", "--selector", "r1", "--keys", dir.resolve("keys").toString());

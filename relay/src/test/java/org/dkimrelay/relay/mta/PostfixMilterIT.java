@@ -361,6 +361,53 @@ class PostfixMilterIT {
   }
 
   /**
+   * The milter on a unix socket whose group is postfix (mode 0660, as Debian's Postfix user reaches
+   * OpenDKIM's): Postfix's smtpd connects through it and the mail arrives signed.
+   */
+  @Test
+  @Order(9)
+  void aUnixSocketWithGroupPostfixCarriesTheMilterToo() throws Exception {
+    // Beside Postfix's queue, where its user can reach it (the test's own directory is 0700).
+    Path socket = postfix.config().getParent().resolve("milter.sock");
+    Path unixConfig =
+        Files.writeString(
+            dir.resolve("unix.toml"),
+            Files.readString(relayConfig)
+                .replace(
+                    "address = \"inet:127.0.0.1:" + milterPort + "\"",
+                    "address = \"unix:" + socket + "\"\nsocket-group = \"postfix\""));
+    try (RelayProcess unix =
+        RelayProcess.start(
+            dir.resolve("unix.log"),
+            List.of("-Xmx128m"),
+            "run",
+            "--config",
+            unixConfig.toString())) {
+      assertThat(Files.getPosixFilePermissions(socket))
+          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+      assertThat(Files.getAttribute(socket, "posix:group").toString()).isEqualTo("postfix");
+      PostfixInstance.run(
+          "postconf",
+          "-c",
+          postfix.config().toString(),
+          "-P",
+          "127.0.0.1:" + submitPort + "/inet/smtpd_milters=unix:" + socket);
+      PostfixInstance.run("postfix", "-c", postfix.config().toString(), "reload");
+      try (SmtpTestClient client = SmtpTestClient.connect(submitPort)) {
+        client.reply();
+        client.command("EHLO client.test");
+        assertThat(
+                client.sendMail(
+                    "alice@example.com", "unix@example.org", Corpus.signable().get(0).bytes()))
+            .startsWith("250");
+      }
+      byte[] delivered = awaitDeliveryTo("<unix@example.org>");
+      ExternalTool.Result perl = Oracles.mailDkimVerify(delivered, unix.records());
+      assertThat(perl.out()).as(perl.toString()).contains("pass d=example.com s=r1 a=rsa-sha256");
+    }
+  }
+
+  /**
    * Sends {@code count} messages as an MTA would: a message refused with 4xx is tried again in a
    * new session after a short pause, until accepted (bounded by {@link #LONG}).
    */

@@ -1,0 +1,145 @@
+package org.dkimrelay.relay.bench;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.PemKeys;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
+
+/** What the benchmarks share: smtp-source, CPU clocks from /proc, OpenDKIM, small helpers. */
+final class BenchTools {
+  private BenchTools() {}
+
+  /** One load: message size, concurrent sessions, messages. */
+  record Load(String size, int bytes, int sessions, int messages) {
+    String label() {
+      return size + ", " + sessions + (sessions == 1 ? " session" : " sessions");
+    }
+  }
+
+  /** smtp-source with connection reuse; bash's {@code times} prints its CPU time after it. */
+  static Process startSmtpSource(int port, Load load) throws IOException {
+    return new ProcessBuilder(
+            "/bin/bash",
+            "-c",
+            "/usr/sbin/smtp-source \"$@\"; status=$?; times; exit $status",
+            "smtp-source",
+            "-d", // one connection per session, reused as an MTA reuses them
+            "-s",
+            "" + load.sessions(),
+            "-m",
+            "" + load.messages(),
+            "-l",
+            "" + load.bytes(),
+            "-f",
+            "alice@example.com",
+            "-t",
+            "bob@example.org",
+            "-M",
+            "client.test",
+            "127.0.0.1:" + port)
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  /** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
+  static long cpuMillis(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+  }
+
+  /**
+   * CPU time every process of the machine has used so far (/proc/stat, all but idle and iowait).
+   */
+  static long machineBusyMillis() throws IOException {
+    String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long busy = 0;
+    for (int i = 1; i < cpu.length && i <= 8; i++) {
+      if (i != 4 && i != 5) { // idle, iowait
+        busy += Long.parseLong(cpu[i]);
+      }
+    }
+    return busy * 10;
+  }
+
+  static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  static DkimKey generate(KeyAlgorithm algorithm, String selector) {
+    return new DkimKeyGenerator(new SecureRandom())
+        .generate(SigningDomain.parse("example.com"), Selector.parse(selector), algorithm, 2048);
+  }
+
+  /** OpenDKIM signing example.com with {@code key} on a unix socket, as Debian runs it. */
+  record OpenDkim(Process process, Path socket) implements AutoCloseable {
+    static OpenDkim start(Path dir, DkimKey key) throws IOException, InterruptedException {
+      Files.createDirectories(dir);
+      Path keyFile = dir.resolve(key.selector() + ".key");
+      Files.writeString(keyFile, PemKeys.toPkcs8Pem(key.privateKey()));
+      Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+      Path socket = dir.resolve("opendkim.sock");
+      Path conf =
+          Files.writeString(
+              dir.resolve("opendkim.conf"),
+              String.join(
+                  "\n",
+                  "Syslog no",
+                  "Mode s",
+                  "Canonicalization relaxed/relaxed",
+                  "Domain example.com",
+                  "Selector " + key.selector(),
+                  "KeyFile " + keyFile,
+                  "RequireSafeKeys false", // the bench directory is under /tmp
+                  "Socket local:" + socket,
+                  "UMask 000", // Postfix's smtpd (user postfix) connects to it
+                  "SignatureAlgorithm rsa-sha256",
+                  "OversignHeaders From",
+                  ""));
+      Process process =
+          new ProcessBuilder("/usr/sbin/opendkim", "-f", "-x", conf.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("opendkim.log").toFile())
+              .start();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (!Files.exists(socket)) {
+        if (System.nanoTime() > deadline) {
+          process.destroy();
+          throw new IllegalStateException(socket + " did not appear: did opendkim start?");
+        }
+        Thread.sleep(50); // waiting for an outside process's socket
+      }
+      return new OpenDkim(process, socket);
+    }
+
+    @Override
+    public void close() {
+      process.destroy();
+      try {
+        process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,301 @@
+package org.dkimrelay.relay.bench;
+
+import static org.dkimrelay.relay.bench.BenchTools.cpuMillis;
+import static org.dkimrelay.relay.bench.BenchTools.freePort;
+import static org.dkimrelay.relay.bench.BenchTools.machineBusyMillis;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.relay.bench.BenchTools.Load;
+import org.dkimrelay.relay.bench.BenchTools.OpenDkim;
+import org.dkimrelay.relay.mta.PostfixInstance;
+import org.dkimrelay.relay.testing.Dnsmasq;
+import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.Oracles;
+import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayProcess;
+import org.dkimrelay.relay.testing.SmtpSink;
+
+/**
+ * What Postfix admins run, side by side in one run (scripts/bench postfix): smtp-source → Postfix →
+ * smtp-sink with no signer (the ceiling), with OpenDKIM as a milter on a unix socket (Debian's
+ * set-up), with the dkimrelay milter over TCP and over a unix socket, and with dkimrelay as an
+ * after-queue content filter; the same Postfix settings, messages per second until Postfix's queue
+ * is empty, the signer's own CPU per message and the whole machine's. A sample of each signer's
+ * delivered mail is verified by dkimpy first. Bounded: a fixed count per run, 5 minutes at most
+ * each.
+ */
+final class PostfixBenchmark {
+  private static final Duration RUN_LIMIT = Duration.ofMinutes(5);
+  private static final int REPEATS = 3;
+
+  private record Row(double rate, double signerCpu, double machineCpu) {}
+
+  private final Path work;
+  private final Load load;
+  private final Map<String, Row> rows = new LinkedHashMap<>();
+  private final List<String> notes = new ArrayList<>();
+
+  private PostfixBenchmark(Path work, double scale) {
+    this.work = work;
+    this.load = new Load("10 KB", 10 * 1024, 16, Math.max(100, (int) (3000 * scale)));
+  }
+
+  public static void main(String[] args) throws Exception {
+    double scale = args.length > 0 ? Double.parseDouble(args[0]) : 1;
+    Path work = Files.createTempDirectory(Path.of("/tmp"), "dkimrelay-postfix-bench-");
+    Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+    new PostfixBenchmark(work, scale).run();
+  }
+
+  private void run() throws Exception {
+    Path keys = work.resolve("keys");
+    DkimKey rsa = BenchTools.generate(KeyAlgorithm.RSA, "r1");
+    new KeyDirectory(keys).store(rsa, rsa.txtRecord(3600));
+    Map<String, String> records = Map.of("r1._domainkey.example.com", rsa.record().value());
+    int dnsPort = Dnsmasq.freeUdpPort();
+    try (SmtpSink sink = SmtpSink.start(work);
+        Dnsmasq dns = Dnsmasq.start(List.of("local=/example.com/"), work.resolve("dns"), dnsPort)) {
+      measure("postfix alone (no signing)", sink.port(), -1, Map.of(), (postfix, submit) -> {});
+      try (OpenDkim opendkim = OpenDkim.start(work.resolve("opendkim"), rsa)) {
+        measure(
+            "postfix + opendkim (milter, unix)",
+            sink.port(),
+            opendkim.process().pid(),
+            records,
+            (postfix, submit) -> postfix.set("smtpd_milters=unix:" + opendkim.socket()));
+      }
+      int milterPort = freePort();
+      try (RelayProcess relay = milterRelay(keys, dns, "inet:127.0.0.1:" + milterPort)) {
+        measure(
+            "postfix + dkimrelay (milter, inet)",
+            sink.port(),
+            relay.process().pid(),
+            records,
+            (postfix, submit) -> postfix.set("smtpd_milters=inet:127.0.0.1:" + milterPort));
+      }
+      Path socket = work.resolve("milter.sock");
+      try (RelayProcess relay = milterRelay(keys, dns, "unix:" + socket)) {
+        measure(
+            "postfix + dkimrelay (milter, unix)",
+            sink.port(),
+            relay.process().pid(),
+            records,
+            (postfix, submit) -> postfix.set("smtpd_milters=unix:" + socket));
+      }
+      measureContentFilter(keys, dns, sink.port(), records);
+    }
+    print();
+  }
+
+  private interface Setup {
+    void apply(PostfixInstance postfix, int submitPort) throws Exception;
+  }
+
+  /**
+   * One Postfix with {@code setup}: a sample verified first (when it signs), then {@link #REPEATS}
+   * runs into the sink; the median run is kept.
+   */
+  private void measure(
+      String who, int sinkPort, long signerPid, Map<String, String> records, Setup setup)
+      throws Exception {
+    int submitPort = freePort();
+    try (RecordingUpstream sample = RecordingUpstream.start();
+        PostfixInstance postfix = PostfixInstance.create(submitPort, sample.port())) {
+      postfix.set("milter_default_action=tempfail", "default_process_limit=100");
+      setup.apply(postfix, submitPort);
+      postfix.start();
+      if (!records.isEmpty()) {
+        verifySample(who, sample, submitPort, records);
+      }
+      postfix.set("relayhost=[127.0.0.1]:" + sinkPort);
+      List<Row> measured = new ArrayList<>();
+      for (int i = 0; i < REPEATS; i++) {
+        long signer0 = signerPid < 0 ? 0 : cpuMillis(signerPid);
+        long machine0 = machineBusyMillis();
+        double rate = untilDelivered(postfix, submitPort, who);
+        measured.add(
+            new Row(
+                rate,
+                signerPid < 0 ? 0 : (cpuMillis(signerPid) - signer0) / (double) load.messages(),
+                (machineBusyMillis() - machine0) / (double) load.messages()));
+      }
+      measured.sort(java.util.Comparator.comparingDouble(Row::rate));
+      rows.put(who, measured.get(REPEATS / 2));
+    }
+  }
+
+  /** dkimrelay as the after-queue content filter, chained by scripts/postfix-chain. */
+  private void measureContentFilter(
+      Path keys, Dnsmasq dns, int sinkPort, Map<String, String> records) throws Exception {
+    int reinject = freePort();
+    Path config =
+        Files.writeString(
+            work.resolve("filter.toml"),
+            "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
+                + reinject
+                + "\"\n[signing]\nkeys = \""
+                + keys
+                + "\"\n[dns]\nresolver = \""
+                + dns.address()
+                + "\"\n");
+    try (RelayProcess relay =
+        RelayProcess.start(
+            work.resolve("filter.log"),
+            List.of("-Xmx256m"),
+            "run",
+            "--config",
+            config.toString())) {
+      measure(
+          "postfix + dkimrelay (content filter)",
+          sinkPort,
+          relay.process().pid(),
+          records,
+          (postfix, submit) -> {
+            ExternalTool.Result applied =
+                ExternalTool.run(
+                    List.of(
+                        Path.of("..", "scripts", "postfix-chain").toAbsolutePath().toString(),
+                        "--content-filter",
+                        "--apply",
+                        "-c",
+                        postfix.config().toString(),
+                        "--relay",
+                        "127.0.0.1:" + relay.port(),
+                        "--reinject",
+                        "127.0.0.1:" + reinject,
+                        "--services",
+                        "127.0.0.1:" + submit + "/inet"));
+            if (applied.exit() != 0) {
+              throw new IllegalStateException("postfix-chain failed: " + applied);
+            }
+          });
+    }
+  }
+
+  private RelayProcess milterRelay(Path keys, Dnsmasq dns, String address) throws Exception {
+    Path config =
+        Files.writeString(
+            Files.createTempFile(work, "milter-", ".toml"),
+            String.join(
+                "\n",
+                "[milter]",
+                "address = \"" + address + "\"",
+                "socket-group = \"postfix\"", // Postfix's smtpd runs as user postfix
+                "[listen]",
+                "enabled = false",
+                "[signing]",
+                "keys = \"" + keys + "\"",
+                "[dns]",
+                "resolver = \"" + dns.address() + "\"",
+                ""));
+    return RelayProcess.start(
+        work.resolve("milter.log"), List.of("-Xmx256m"), "run", "--config", config.toString());
+  }
+
+  /** Messages per second from the first message submitted until Postfix's queue is empty. */
+  private double untilDelivered(PostfixInstance postfix, int submitPort, String who)
+      throws Exception {
+    long start = System.nanoTime();
+    Process source = BenchTools.startSmtpSource(submitPort, load);
+    long deadline = start + RUN_LIMIT.toNanos();
+    while (source.isAlive() || !postfix.queue().isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        source.destroyForcibly();
+        throw new IllegalStateException(who + ": over " + RUN_LIMIT);
+      }
+      Thread.sleep(50); // polling Postfix's queue, an outside process
+    }
+    if (source.waitFor(10, TimeUnit.SECONDS) && source.exitValue() != 0) {
+      throw new IllegalStateException(who + ": smtp-source failed");
+    }
+    return load.messages() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private void verifySample(
+      String who, RecordingUpstream sample, int submitPort, Map<String, String> records)
+      throws Exception {
+    int count = 20;
+    Process source = BenchTools.startSmtpSource(submitPort, new Load("10 KB", 10 * 1024, 4, count));
+    source.waitFor(RUN_LIMIT.toSeconds(), TimeUnit.SECONDS);
+    List<RecordingUpstream.Transaction> arrived =
+        sample.awaitTransactions(count, Duration.ofSeconds(60));
+    Path batch = Files.createDirectories(work.resolve("sample-" + who.replaceAll("\\W+", "-")));
+    for (int i = 0; i < arrived.size(); i++) {
+      Files.write(
+          batch.resolve(String.format(Locale.ROOT, "%02d.eml", i)), arrived.get(i).content());
+    }
+    ExternalTool.Result dkimpy = Oracles.dkimpyVerifyDirectory(batch, records);
+    long passed = dkimpy.out().lines().filter(line -> line.contains(": pass ")).count();
+    if (dkimpy.exit() != 0 || passed < count) {
+      throw new IllegalStateException(who + ": sample failed dkimpy verification: " + dkimpy);
+    }
+    notes.add(
+        who + ": " + count + " sample messages delivered, every signature verified by dkimpy");
+  }
+
+  private void print() {
+    System.out.printf(
+        Locale.ROOT,
+        "%nPostfix side by side: smtp-source -> Postfix -> smtp-sink, %s, %d messages, RSA-2048,"
+            + " median of %d%n",
+        load.label(),
+        load.messages(),
+        REPEATS);
+    System.out.printf(
+        Locale.ROOT,
+        "%-40s %12s %16s %18s%n",
+        "",
+        "delivered/s",
+        "signer CPU ms",
+        "machine CPU ms");
+    rows.forEach(
+        (who, row) ->
+            System.out.printf(
+                Locale.ROOT,
+                "%-40s %12.0f %16.2f %18.2f%n",
+                who,
+                row.rate(),
+                row.signerCpu(),
+                row.machineCpu()));
+    Row opendkim = rows.get("postfix + opendkim (milter, unix)");
+    for (String milter :
+        List.of("postfix + dkimrelay (milter, inet)", "postfix + dkimrelay (milter, unix)")) {
+      target(milter + " / opendkim", rows.get(milter).rate() / opendkim.rate(), 1.2);
+      target(
+          milter + ": signer CPU / opendkim's",
+          rows.get(milter).signerCpu() / opendkim.signerCpu(),
+          -1.0);
+    }
+    target(
+        "postfix + dkimrelay (milter, unix) / postfix alone",
+        rows.get("postfix + dkimrelay (milter, unix)").rate()
+            / rows.get("postfix alone (no signing)").rate(),
+        0.85);
+    notes.forEach(System.out::println);
+  }
+
+  /** {@code wanted} below 0: the ratio must be at most {@code -wanted}. */
+  private static void target(String what, double ratio, double wanted) {
+    boolean met = wanted < 0 ? ratio <= -wanted : ratio >= wanted;
+    System.out.printf(
+        Locale.ROOT,
+        "%-62s %5.2f  (target %s %.2f: %s)%n",
+        what,
+        ratio,
+        wanted < 0 ? "<=" : ">=",
+        Math.abs(wanted),
+        met ? "met" : "MISSED");
+  }
+}
