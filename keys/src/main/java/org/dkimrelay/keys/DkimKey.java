@@ -3,7 +3,6 @@ package org.dkimrelay.keys;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.interfaces.RSAKey;
-import java.util.Arrays;
 
 /** One signing key: where it publishes ({@code d=}, {@code s=}), its type and both halves. */
 public record DkimKey(
@@ -12,9 +11,6 @@ public record DkimKey(
     KeyAlgorithm algorithm,
     PrivateKey privateKey,
     PublicKey publicKey) {
-
-  // An Ed25519 SubjectPublicKeyInfo is this 12-byte header followed by the raw 32-byte key.
-  private static final int ED25519_SPKI_HEADER_LENGTH = 12;
 
   /** RSA modulus size in bits; 256 for Ed25519. */
   public int bits() {
@@ -29,7 +25,7 @@ public record DkimKey(
     byte[] encoded = publicKey.getEncoded();
     return switch (algorithm) {
       case RSA -> encoded;
-      case ED25519 -> Arrays.copyOfRange(encoded, ED25519_SPKI_HEADER_LENGTH, encoded.length);
+      case ED25519 -> PemKeys.ed25519Raw(encoded);
     };
   }
 

@@ -158,6 +158,21 @@ public final class PemKeys {
   }
 
   /**
+   * The SubjectPublicKeyInfo of a raw 32-byte Ed25519 public key (the DNS {@code p=} of RFC 8463
+   * §4.2): Java's encoding is this fixed 12-byte header followed by the raw key.
+   */
+  public static byte[] ed25519Spki(byte[] raw) {
+    byte[] spki = Arrays.copyOf(ED25519_SPKI_HEADER, ED25519_SPKI_HEADER.length + raw.length);
+    System.arraycopy(raw, 0, spki, ED25519_SPKI_HEADER.length, raw.length);
+    return spki;
+  }
+
+  /** The raw 32-byte Ed25519 key inside its SubjectPublicKeyInfo (see {@link #ed25519Spki}). */
+  public static byte[] ed25519Raw(byte[] spki) {
+    return Arrays.copyOfRange(spki, ED25519_SPKI_HEADER.length, spki.length);
+  }
+
+  /**
    * Builds both halves from a raw seed; Bouncy Castle derives the public key, which the JDK cannot.
    */
   public static KeyMaterial fromEd25519Seed(byte[] seed) {
@@ -169,9 +184,7 @@ public final class PemKeys {
       PrivateKey privateKey =
           factory.generatePrivate(new EdECPrivateKeySpec(NamedParameterSpec.ED25519, seed));
       byte[] raw = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
-      byte[] spki = Arrays.copyOf(ED25519_SPKI_HEADER, ED25519_SPKI_HEADER.length + raw.length);
-      System.arraycopy(raw, 0, spki, ED25519_SPKI_HEADER.length, raw.length);
-      PublicKey publicKey = factory.generatePublic(new X509EncodedKeySpec(spki));
+      PublicKey publicKey = factory.generatePublic(new X509EncodedKeySpec(ed25519Spki(raw)));
       return new KeyMaterial(KeyAlgorithm.ED25519, privateKey, publicKey);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK cannot load Ed25519 keys", e);

@@ -43,6 +43,7 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new CheckCommand(context));
     commandLine.addSubcommand(new RotateCommand(context));
     commandLine.addSubcommand(new ImportOpenDkimCommand(context));
+    commandLine.addSubcommand(new OpenSmtpdFilterCommand(context));
 
     commandLine.setOut(out);
     commandLine.setErr(err);

@@ -4,8 +4,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.YearMonth;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
@@ -91,12 +93,16 @@ final class RunCommand implements Callable<Integer> {
         return ExitCode.OK;
       }
       RelayLogging.configure(config.log().format());
+      // Installed before the relay says it is listening: SIGHUP's default action ends the JVM.
+      AtomicReference<RelayService> running = new AtomicReference<>();
+      if (!HangupSignal.onHangup(
+          () -> Optional.ofNullable(running.get()).ifPresent(RelayService::reload))) {
+        LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
+      }
       service = RelayService.start(source, config, context.clock(), context.random(), out);
+      running.set(service);
     } catch (ServiceException e) {
       throw new UserError(e.getMessage());
-    }
-    if (!HangupSignal.onHangup(service::reload)) {
-      LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

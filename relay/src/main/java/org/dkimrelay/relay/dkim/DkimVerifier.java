@@ -14,12 +14,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.keys.PemKeys;
 import org.dkimrelay.keys.PublishedKeyRecord;
 import org.dkimrelay.keys.TagList;
 
@@ -28,8 +28,6 @@ import org.dkimrelay.keys.TagList;
  * is read once, whatever the number of signatures; key records come from a {@link KeyRecordSource}.
  */
 public final class DkimVerifier {
-  private static final byte[] ED25519_SPKI_HEADER =
-      HexFormat.of().parseHex("302a300506032b6570032100");
 
   private final KeyRecordSource keyRecords;
   private final Clock clock;
@@ -141,9 +139,8 @@ public final class DkimVerifier {
       if (p.length != 32) {
         throw new KeyToolException("an Ed25519 p= is 32 bytes, this one is " + p.length);
       }
-      byte[] spki = Arrays.copyOf(ED25519_SPKI_HEADER, ED25519_SPKI_HEADER.length + p.length);
-      System.arraycopy(p, 0, spki, ED25519_SPKI_HEADER.length, p.length);
-      return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki));
+      return KeyFactory.getInstance("Ed25519")
+          .generatePublic(new X509EncodedKeySpec(PemKeys.ed25519Spki(p)));
     } catch (GeneralSecurityException | ClassCastException e) {
       throw new KeyToolException("p= is not a valid " + sig.algorithm().keyType() + " public key");
     }

@@ -2,27 +2,22 @@ package org.dkimrelay.relay.service;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.ConfigException;
-import org.dkimrelay.relay.config.HostPort;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningSetup;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dns.DnsResolver;
-import org.dkimrelay.relay.metrics.MetricsServer;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.milter.MilterServer;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -42,13 +37,12 @@ public final class RelayService {
 
   private final ConfigSource source;
   private final Clock clock;
-  private final SecureRandom random;
   private final PrintWriter out;
   private final RelayConfig running;
   private volatile RelayConfig current; // the last configuration read without error
   private final KeyPublication publication;
   private final PublishedKeys published;
-  private final KeyRotation rotation;
+  private final RotationFollower rotation;
   private final MessagePipeline pipeline;
   private final Optional<RelayServer> proxy;
   private final Optional<MilterServer> milter;
@@ -59,7 +53,6 @@ public final class RelayService {
     this.running = config;
     this.current = config;
     this.clock = clock;
-    this.random = random;
     this.out = out;
     try {
       this.publication = new KeyPublication(DnsResolver.using(config.dns().resolver()));
@@ -68,9 +61,14 @@ public final class RelayService {
     }
     RelayMetrics metrics = new RelayMetrics();
     KeyDirectory keys = source.keys(config);
-    this.rotation = new KeyRotation(keys, config.rotation().policy(), clock);
+    this.rotation =
+        new RotationFollower(
+            new KeyRotation(keys, config.rotation().policy(), clock),
+            publication,
+            random,
+            this::say);
     SigningEngine engine = engine(config);
-    if (catchUpRotation(metrics)) {
+    if (rotation.catchUp(metrics)) {
       engine = engine(config); // a rotation step came due while the relay was down
     }
     this.published = new PublishedKeys(publication, engine, config.signing().requirePublished());
@@ -89,7 +87,7 @@ public final class RelayService {
       throw new ServiceException("listen: " + e.getMessage());
     }
     this.milter = Frontends.milter(config).map(this::milterServer);
-    keyMetrics(metrics, keys, engine);
+    ServiceMetrics.keys(metrics, keys, engine, clock, published);
   }
 
   /**
@@ -128,7 +126,7 @@ public final class RelayService {
     }
     rotation.waiting().forEach(line -> out.println("  " + line));
     published.print(out);
-    startMetrics(config);
+    ServiceMetrics.serve(config, pipeline.metrics(), out);
     milter.ifPresent(
         server ->
             out.printf(
@@ -284,42 +282,17 @@ public final class RelayService {
   }
 
   /**
-   * A rotation step that came due while the relay was down; a failure is retried later.
-   *
-   * @return whether it changed which keys sign
-   */
-  private boolean catchUpRotation(RelayMetrics metrics) {
-    try {
-      KeyRotation.Outcome outcome = rotation.step(publication, new DkimKeyGenerator(random));
-      report(outcome, metrics);
-      return outcome.signingChanged();
-    } catch (UncheckedIOException | KeyToolException | IllegalArgumentException e) {
-      // The keys sign as they are; the step is tried again every dns.recheck.
-      say("dkimrelay: rotation step failed, trying again later: " + e.getMessage());
-      return false;
-    }
-  }
-
-  /**
    * Every {@code dns.recheck}: one rotation step; when it changed which keys sign (a standby key
    * seen published, or a key retired by hand), the relay signs with the new set from the next
    * message on.
    */
   private synchronized void followRotation() {
-    KeyRotation.Outcome outcome = rotation.step(publication, new DkimKeyGenerator(random));
+    KeyRotation.Outcome outcome = rotation.step();
     if (outcome.signingChanged()) {
       RelayConfig config = current;
       pipeline.replaceEngine(published.reload(engine(config), config.signing().requirePublished()));
     }
-    report(outcome, pipeline.metrics()); // once the relay signs accordingly
-  }
-
-  /** Tells the admin (output, log, metrics) what a rotation step changed. */
-  private void report(KeyRotation.Outcome outcome, RelayMetrics metrics) {
-    for (KeyRotation.Change change : outcome.changes()) {
-      metrics.keyStateChanged(change.domain().name(), change.selector(), change.state().word());
-      say("dkimrelay: rotation: " + change.line());
-    }
+    rotation.report(outcome, pipeline.metrics()); // once the relay signs accordingly
   }
 
   private void say(String line) {
@@ -327,35 +300,6 @@ public final class RelayService {
     synchronized (out) {
       out.println(line);
       out.flush();
-    }
-  }
-
-  private void keyMetrics(RelayMetrics metrics, KeyDirectory keys, SigningEngine engine) {
-    for (SigningKey key : engine.table().keys()) {
-      Instant created =
-          KeyDirectory.written(keys.keyFile(key.key().domain(), key.key().selector()))
-              .orElse(clock.instant());
-      metrics.key(
-          key.key().domain().name(),
-          key.key().selector().value(),
-          created,
-          clock,
-          () -> published.usable(key));
-    }
-  }
-
-  /** {@code [metrics] address}: Prometheus text at /metrics; off unless set. */
-  private void startMetrics(RelayConfig config) {
-    HostPort address = config.metrics().address();
-    if (address == null) {
-      return;
-    }
-    try {
-      MetricsServer server = new MetricsServer(address.host(), address.port(), pipeline.metrics());
-      server.start();
-      out.println("metrics at http://" + address.host() + ":" + server.port() + "/metrics");
-    } catch (IOException e) {
-      throw new ServiceException("metrics.address " + address + ": " + e.getMessage());
     }
   }
 

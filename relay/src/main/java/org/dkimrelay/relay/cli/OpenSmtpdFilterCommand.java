@@ -1,0 +1,45 @@
+package org.dkimrelay.relay.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.opensmtpd.OpenSmtpdFilter;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(
+    name = "opensmtpd-filter",
+    description = {
+      "The OpenSMTPD proc-exec filter (smtpd-filters(7)): signs each message in smtpd's own",
+      "pipeline. Run by smtpd: filter \"dkim\" proc-exec \"dkimrelay opensmtpd-filter\"."
+    },
+    mixinStandardHelpOptions = true)
+final class OpenSmtpdFilterCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Mixin ConfigOptions options;
+
+  OpenSmtpdFilterCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    RelayConfig config = options.config(context);
+    MessagePipeline pipeline =
+        new MessagePipeline(options.engine(context), new RelayMetrics(), config.log().explain());
+    // Lines are bytes to us: Latin-1 both ways gives every byte back as it came.
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(context.stdin(), StandardCharsets.ISO_8859_1));
+    PrintStream out = new PrintStream(context.stdout(), false, StandardCharsets.ISO_8859_1);
+    new OpenSmtpdFilter(pipeline, config.listen().maxMessageSize().bytes(), context.clock(), out)
+        .run(in);
+    return ExitCode.OK;
+  }
+}

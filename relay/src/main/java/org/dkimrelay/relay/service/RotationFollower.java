@@ -1,0 +1,62 @@
+package org.dkimrelay.relay.service;
+
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.function.Consumer;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.rotation.KeyPublication;
+import org.dkimrelay.relay.rotation.KeyRotation;
+
+/** The running relay's side of key rotation: one step at start and every {@code dns.recheck}. */
+final class RotationFollower {
+  private final KeyRotation rotation;
+  private final KeyPublication publication;
+  private final SecureRandom random;
+  private final Consumer<String> say;
+
+  RotationFollower(
+      KeyRotation rotation, KeyPublication publication, SecureRandom random, Consumer<String> say) {
+    this.rotation = rotation;
+    this.publication = publication;
+    this.random = random;
+    this.say = say;
+  }
+
+  /**
+   * A rotation step that came due while the relay was down; a failure is retried later.
+   *
+   * @return whether it changed which keys sign
+   */
+  boolean catchUp(RelayMetrics metrics) {
+    try {
+      KeyRotation.Outcome outcome = step();
+      report(outcome, metrics);
+      return outcome.signingChanged();
+    } catch (UncheckedIOException | KeyToolException | IllegalArgumentException e) {
+      // The keys sign as they are; the step is tried again every dns.recheck.
+      say.accept("dkimrelay: rotation step failed, trying again later: " + e.getMessage());
+      return false;
+    }
+  }
+
+  /** One step: a standby key seen published switches, a retired key's grace ends, and so on. */
+  KeyRotation.Outcome step() {
+    return rotation.step(publication, new DkimKeyGenerator(random));
+  }
+
+  /** Tells the admin (output, log, metrics) what a rotation step changed. */
+  void report(KeyRotation.Outcome outcome, RelayMetrics metrics) {
+    for (KeyRotation.Change change : outcome.changes()) {
+      metrics.keyStateChanged(change.domain().name(), change.selector(), change.state().word());
+      say.accept("dkimrelay: rotation: " + change.line());
+    }
+  }
+
+  /** What still waits for the admin (records to publish), one line each. */
+  List<String> waiting() {
+    return rotation.waiting();
+  }
+}

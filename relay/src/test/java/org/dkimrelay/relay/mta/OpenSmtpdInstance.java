@@ -1,0 +1,98 @@
+package org.dkimrelay.relay.mta;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.dkimrelay.relay.testing.ExternalTool;
+
+/**
+ * A running OpenSMTPD (Debian's binary, extracted by scripts/test) in the foreground with its own
+ * configuration. Its queue and control socket are compiled in, so one runs at a time. Stopped by
+ * the PID this class started.
+ */
+final class OpenSmtpdInstance implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+
+  private OpenSmtpdInstance(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  static String binary() {
+    String path = System.getenv("DKIMRELAY_OPENSMTPD");
+    if (path == null || !Files.isExecutable(Path.of(path))) {
+      throw new AssertionError(
+          "OpenSMTPD's smtpd is not extracted: run scripts/test, which extracts it");
+    }
+    return path;
+  }
+
+  /** Starts {@code smtpd -d -f config} and returns once it greets on {@code port} (bounded). */
+  static OpenSmtpdInstance start(Path config, int port, Path log) throws Exception {
+    Process process =
+        new ProcessBuilder(binary(), "-d", "-f", config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    OpenSmtpdInstance instance = new OpenSmtpdInstance(process, log);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      if (!process.isAlive() || System.nanoTime() > deadline) {
+        instance.close();
+        throw new AssertionError("smtpd did not start: " + Files.readString(log));
+      }
+      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+        // the greeting waits until every filter has registered: then mail can flow
+        socket.setSoTimeout(60_000);
+        if (socket.getInputStream().read() == '2') {
+          return instance;
+        }
+      } catch (IOException notYet) {
+        Thread.sleep(100); // polling an outside process's port
+      }
+    }
+  }
+
+  String log() throws IOException {
+    return Files.readString(log);
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    process.destroy(); // SIGTERM: smtpd closes the filter's stdin and the filter exits
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A 0755 directory under /tmp: smtpd's unprivileged processes and the filter must reach it. */
+  static Path directory() throws IOException {
+    return Files.createTempDirectory(
+        Path.of("/tmp"),
+        "dkimrelay-opensmtpd-",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+  }
+
+  static void chown(String user, Path path) {
+    ExternalTool.Result result = ExternalTool.run(List.of("chown", "-R", user, path.toString()));
+    if (result.exit() != 0) {
+      throw new AssertionError("chown failed: " + result);
+    }
+  }
+}

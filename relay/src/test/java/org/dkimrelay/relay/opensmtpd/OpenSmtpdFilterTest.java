@@ -1,0 +1,147 @@
+package org.dkimrelay.relay.opensmtpd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.dkim.SigningTable;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The filter protocol as smtpd 6.8 speaks it (protocol 0.6), line by line, without smtpd. */
+class OpenSmtpdFilterTest {
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-12-02T10:00:00Z"), ZoneOffset.UTC);
+  private static final String HANDSHAKE =
+      "config|smtpd-version|6.8.0p2\nconfig|smtp-session-timeout|300\nconfig|subsystem|smtp-in\n"
+          + "config|admd|mta.test\nconfig|ready\n";
+  private static SigningKey key;
+
+  @BeforeAll
+  static void key() throws Exception {
+    key =
+        new SigningKey(
+            new DkimKeyGenerator(new SecureRandom())
+                .generate(
+                    SigningDomain.parse("example.com"),
+                    Selector.parse("e1"),
+                    KeyAlgorithm.ED25519,
+                    0));
+  }
+
+  private static List<String> run(String input) throws Exception {
+    MessagePipeline pipeline =
+        new MessagePipeline(
+            new SigningEngine(
+                new SigningTable(List.of(key), true),
+                new DkimSigner(SigningPolicy.defaults(), CLOCK),
+                false,
+                true),
+            new RelayMetrics(),
+            false);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, false, StandardCharsets.ISO_8859_1);
+    new OpenSmtpdFilter(pipeline, 1024 * 1024, CLOCK, out)
+        .run(new BufferedReader(new StringReader(input)));
+    return bytes.toString(StandardCharsets.ISO_8859_1).lines().toList();
+  }
+
+  private static String data(String session, String... lines) {
+    StringBuilder text = new StringBuilder();
+    for (String line : lines) {
+      text.append("filter|0.6|1764669600.1|smtp-in|data-line|")
+          .append(session)
+          .append("|t1|")
+          .append(line)
+          .append('\n');
+    }
+    return text.append("filter|0.6|1764669600.2|smtp-in|commit|")
+        .append(session)
+        .append("|t2|\n")
+        .toString();
+  }
+
+  @Test
+  void registersForDataLinesAndCommitOnlyAfterConfigReady() throws Exception {
+    assertThat(run(HANDSHAKE))
+        .containsExactly(
+            "register|filter|smtp-in|data-line",
+            "register|filter|smtp-in|commit",
+            "register|report|smtp-in|link-disconnect",
+            "register|ready");
+  }
+
+  @Test
+  void theSignatureComesFirstThenEveryLineUnchangedWithDateAndMessageIdAdded() throws Exception {
+    List<String> out =
+        run(
+            HANDSHAKE
+                + data(
+                    "s1",
+                    "Received: from client",
+                    "From: a@example.com",
+                    "Subject: a|b",
+                    "",
+                    "..dot",
+                    "."));
+    List<String> lines =
+        out.stream()
+            .filter(l -> l.startsWith("filter-dataline|s1|t1|"))
+            .map(l -> l.substring(22))
+            .toList();
+    assertThat(lines.get(0)).startsWith("DKIM-Signature: v=1; a=ed25519-sha256;");
+    int received = lines.indexOf("Received: from client");
+    assertThat(lines.subList(1, received)).allMatch(line -> line.startsWith(" ")); // folded
+    assertThat(lines.subList(received, lines.size()))
+        .containsExactly(
+            "Received: from client",
+            "From: a@example.com",
+            "Subject: a|b",
+            "Date: Wed, 2 Dec 2026 10:00:00 +0000",
+            lines.get(received + 4),
+            "",
+            "..dot",
+            ".");
+    assertThat(lines.get(received + 4)).matches("Message-ID: <[0-9a-f-]+@mta.test>");
+    assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s1|t2|proceed");
+  }
+
+  @Test
+  void twoFromFieldsEndTheDataAndAreRejectedAtCommitWith550() throws Exception {
+    List<String> out =
+        run(HANDSHAKE + data("s2", "From: a@example.com", "From: b@example.net", "", "x", "."));
+    assertThat(out.subList(4, out.size()))
+        .containsExactly(
+            "filter-dataline|s2|t1|.",
+            "filter-result|s2|t2|reject|550 5.6.0 cannot sign this message: 2 From: header fields"
+                + " (exactly one allowed)");
+  }
+
+  @Test
+  void linesThatAreNotTheProtocolAreIgnoredAndTheFilterEndsOnlyAtEndOfInput() throws Exception {
+    List<String> out =
+        run(
+            HANDSHAKE
+                + "garbage\nfilter|0.6\nreport|0.6|1|smtp-in|link-disconnect|s9\n"
+                + data("s3", "From: a@example.com", "", "b", "."));
+    assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s3|t2|proceed");
+  }
+}

@@ -1,0 +1,118 @@
+package org.dkimrelay.relay.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.dkim.SigningTable;
+import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The one pipeline without a socket: policy, replies and fields as values, counted once. */
+class MessagePipelineTest {
+  private static final Clock CLOCK = Clock.fixed(Instant.ofEpochSecond(1796000000), ZoneOffset.UTC);
+  private static SigningKey key;
+
+  @BeforeAll
+  static void key() throws Exception {
+    key =
+        new SigningKey(
+            new DkimKeyGenerator(new SecureRandom())
+                .generate(
+                    SigningDomain.parse("example.com"),
+                    Selector.parse("e1"),
+                    KeyAlgorithm.ED25519,
+                    0));
+  }
+
+  private static MessagePipeline pipeline(boolean rejectUnknown, boolean rejectMalformed) {
+    return new MessagePipeline(
+        new SigningEngine(
+            new SigningTable(List.of(key), true),
+            new DkimSigner(SigningPolicy.defaults(), CLOCK),
+            rejectUnknown,
+            rejectMalformed),
+        new RelayMetrics(),
+        false);
+  }
+
+  private static Verdict run(MessagePipeline pipeline, String header, String body)
+      throws Exception {
+    MessagePipeline.Message message = pipeline.begin("test");
+    message.body().write(body.getBytes(StandardCharsets.US_ASCII));
+    return message.finish(header.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  @Test
+  void aMessageOfADomainWithAKeyGetsOneFieldAndTheLogLineNamesIt() throws Exception {
+    Verdict verdict =
+        run(pipeline(false, true), "From: a@example.com\r\nSubject: s\r\n\r\n", "body\r\n");
+    assertThat(verdict).isInstanceOf(Verdict.Send.class);
+    Verdict.Send send = (Verdict.Send) verdict;
+    assertThat(send.fields()).hasSize(1);
+    assertThat(send.fields().get(0).text()).startsWith("DKIM-Signature: v=1; a=ed25519-sha256;");
+    assertThat(send.description())
+        .isEqualTo("from=example.com signed=d=example.com s=e1 a=ed25519-sha256");
+  }
+
+  @Test
+  void twoFromFieldsAreRefusedWith550OrPassedUnsignedByPolicy() throws Exception {
+    String header = "From: a@example.com\r\nFrom: b@example.net\r\n\r\n";
+    Verdict refused = run(pipeline(false, true), header, "x\r\n");
+    assertThat(refused).isInstanceOf(Verdict.Refuse.class);
+    assertThat(((Verdict.Refuse) refused).reply().wire())
+        .startsWith("550 5.6.0 cannot sign this message: 2 From: header fields");
+    Verdict passed = run(pipeline(false, false), header, "x\r\n");
+    assertThat(passed).isInstanceOf(Verdict.Send.class);
+    assertThat(((Verdict.Send) passed).fields()).isEmpty();
+  }
+
+  @Test
+  void anUnknownDomainPassesUnsignedOrGets550_5_7_1() throws Exception {
+    String header = "From: a@example.net\r\n\r\n";
+    Verdict passed = run(pipeline(false, true), header, "x\r\n");
+    assertThat(((Verdict.Send) passed).fields()).isEmpty();
+    assertThat(passed.description()).isEqualTo("unsigned=\"no key for From domain example.net\"");
+    Verdict refused = run(pipeline(true, true), header, "x\r\n");
+    assertThat(((Verdict.Refuse) refused).reply().wire())
+        .isEqualTo("550 5.7.1 not signing for this sender: no key for From domain example.net");
+  }
+
+  @Test
+  void aReplacedEngineSignsFromTheNextMessageAndAMessageInProgressKeepsItsOwn() throws Exception {
+    MessagePipeline pipeline = pipeline(false, true);
+    MessagePipeline.Message started = pipeline.begin("before");
+    pipeline.replaceEngine(pipeline.engine().withKeys(List.of()));
+    started.body().write("x\r\n".getBytes(StandardCharsets.US_ASCII));
+    Verdict old = started.finish("From: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(((Verdict.Send) old).fields()).hasSize(1);
+    Verdict next = run(pipeline, "From: a@example.com\r\n\r\n", "x\r\n");
+    assertThat(((Verdict.Send) next).fields()).isEmpty();
+  }
+
+  @Test
+  void signedMessagesAreCountedOncePerSignatureOnlyWhenAccepted() throws Exception {
+    MessagePipeline pipeline = pipeline(false, true);
+    Verdict.Send send = (Verdict.Send) run(pipeline, "From: a@example.com\r\n\r\n", "body\r\n");
+    pipeline.delivered(send, false, 100, Duration.ofMillis(3));
+    assertThat(pipeline.metrics().scrape()).doesNotContain("dkimrelay_messages_signed_total{");
+    pipeline.delivered(send, true, 100, Duration.ofMillis(3));
+    assertThat(pipeline.metrics().scrape())
+        .contains(
+            "dkimrelay_messages_signed_total{algorithm=\"ed25519-sha256\",domain=\"example.com\",selector=\"e1\"} 1.0");
+  }
+}
