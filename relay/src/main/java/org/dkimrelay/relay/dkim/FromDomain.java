@@ -52,7 +52,27 @@ final class FromDomain {
     try {
       return SigningDomain.parse(domain);
     } catch (KeyToolException e) {
+      if (domain.matches("[A-Za-z0-9-]+")) {
+        // A host name such as OpenSMTPD's bounces carry (MAILER-DAEMON@vm): a domain no key can
+        // be for, not a malformed message.
+        throw new NoSigningDomain(domain.toLowerCase(java.util.Locale.ROOT));
+      }
       throw new MalformedMessageException("From: " + e.getMessage());
+    }
+  }
+
+  /** The From: domain is well formed but can never have a key (a single label). */
+  static final class NoSigningDomain extends MalformedMessageException {
+    private static final long serialVersionUID = 1L;
+    private final String domain;
+
+    NoSigningDomain(String domain) {
+      super("From: domain '" + domain + "' is a single label: no key can be for it");
+      this.domain = domain;
+    }
+
+    String domain() {
+      return domain;
     }
   }
 

@@ -15,7 +15,7 @@ public sealed interface SigningDecision {
   }
 
   /** No key for the From domain (nor a parent, when subdomains are signed). */
-  record NoKey(SigningDomain fromDomain) implements SigningDecision {}
+  record NoKey(String fromDomain) implements SigningDecision {}
 
   /** The header block cannot be signed safely. */
   record Malformed(String reason) implements SigningDecision {}

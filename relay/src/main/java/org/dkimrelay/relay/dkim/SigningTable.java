@@ -30,6 +30,8 @@ public final class SigningTable {
     SigningDomain from;
     try {
       from = FromDomain.of(headers);
+    } catch (FromDomain.NoSigningDomain e) {
+      return new SigningDecision.NoKey(e.domain());
     } catch (MalformedMessageException e) {
       return new SigningDecision.Malformed(e.getMessage());
     }
@@ -41,7 +43,7 @@ public final class SigningTable {
       }
       candidate = subdomains ? candidate.get().parent() : Optional.empty();
     }
-    return new SigningDecision.NoKey(from);
+    return new SigningDecision.NoKey(from.name());
   }
 
   /** The same table with only {@code usable} keys (those whose DNS record is published). */

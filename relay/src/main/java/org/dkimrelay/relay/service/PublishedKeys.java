@@ -93,30 +93,31 @@ public final class PublishedKeys {
   }
 
   /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
-  public void watch(MessagePipeline server, Duration period, PrintWriter out) {
-    Repeating.every(period, "dns-recheck", () -> recheck(server, out));
+  public void watch(MessagePipeline pipeline, Duration period, PrintWriter out) {
+    Repeating.every(period, "dns-recheck", () -> recheck(pipeline, out));
   }
 
-  private synchronized void recheck(MessagePipeline server, PrintWriter out) {
+  private synchronized void recheck(MessagePipeline pipeline, PrintWriter out) {
     List<KeyPublication.Status> statuses = publication.check(engine.table().keys());
     Set<SigningKey> now = usable(statuses, usable);
     if (now.equals(usable)) {
       return;
     }
+    Set<SigningKey> before = Set.copyOf(usable);
+    usable.clear();
+    usable.addAll(now);
+    if (requirePublished) {
+      pipeline.replaceEngine(engine.withKeys(List.copyOf(now))); // before saying so
+    }
     for (KeyPublication.Status status : statuses) {
       boolean nowUsable = now.contains(status.key());
-      if (nowUsable != usable.contains(status.key())) {
+      if (nowUsable != before.contains(status.key())) {
         String action = nowUsable ? ": signing with it" : ": no longer signing with it";
         String change = "dkimrelay: " + status.line() + (requirePublished ? action : "");
         out.println(change);
         out.flush();
         LOG.warn(change);
       }
-    }
-    usable.clear();
-    usable.addAll(now);
-    if (requirePublished) {
-      server.replaceEngine(engine.withKeys(List.copyOf(now)));
     }
   }
 

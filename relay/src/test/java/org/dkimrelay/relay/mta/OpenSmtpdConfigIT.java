@@ -9,7 +9,10 @@ import org.dkimrelay.relay.testing.ExternalTool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** conf/opensmtpd/smtpd.conf checked by OpenSMTPD itself (smtpd -n), extracted by scripts/test. */
+/**
+ * conf/opensmtpd/smtpd.conf (the chain) and filter.conf (the filter) checked by OpenSMTPD itself
+ * (smtpd -n), extracted by scripts/test.
+ */
 class OpenSmtpdConfigIT {
   private static final Path SNIPPET = Path.of("..", "conf", "opensmtpd", "smtpd.conf");
 
@@ -26,6 +29,14 @@ class OpenSmtpdConfigIT {
   void theShippedSnippetIsAValidConfiguration() {
     ExternalTool.Result check =
         ExternalTool.run(List.of(smtpd(), "-n", "-f", SNIPPET.toAbsolutePath().toString()));
+    assertThat(check.exit()).as(check.toString()).isZero();
+    assertThat(check.out() + check.stderr()).contains("configuration OK");
+  }
+
+  @Test
+  void theShippedFilterSnippetIsAValidConfiguration() {
+    Path filter = Path.of("..", "conf", "opensmtpd", "filter.conf").toAbsolutePath();
+    ExternalTool.Result check = ExternalTool.run(List.of(smtpd(), "-n", "-f", filter.toString()));
     assertThat(check.exit()).as(check.toString()).isZero();
     assertThat(check.out() + check.stderr()).contains("configuration OK");
   }

@@ -14,7 +14,7 @@ import org.dkimrelay.relay.testing.ExternalTool;
  * configuration. Its queue and control socket are compiled in, so one runs at a time. Stopped by
  * the PID this class started.
  */
-final class OpenSmtpdInstance implements AutoCloseable {
+public final class OpenSmtpdInstance implements AutoCloseable {
   private final Process process;
   private final Path log;
 
@@ -23,7 +23,7 @@ final class OpenSmtpdInstance implements AutoCloseable {
     this.log = log;
   }
 
-  static String binary() {
+  public static String binary() {
     String path = System.getenv("DKIMRELAY_OPENSMTPD");
     if (path == null || !Files.isExecutable(Path.of(path))) {
       throw new AssertionError(
@@ -33,7 +33,7 @@ final class OpenSmtpdInstance implements AutoCloseable {
   }
 
   /** Starts {@code smtpd -d -f config} and returns once it greets on {@code port} (bounded). */
-  static OpenSmtpdInstance start(Path config, int port, Path log) throws Exception {
+  public static OpenSmtpdInstance start(Path config, int port, Path log) throws Exception {
     Process process =
         new ProcessBuilder(binary(), "-d", "-f", config.toString())
             .redirectErrorStream(true)
@@ -58,11 +58,11 @@ final class OpenSmtpdInstance implements AutoCloseable {
     }
   }
 
-  String log() throws IOException {
+  public String log() throws IOException {
     return Files.readString(log);
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
@@ -81,7 +81,7 @@ final class OpenSmtpdInstance implements AutoCloseable {
   }
 
   /** A 0755 directory under /tmp: smtpd's unprivileged processes and the filter must reach it. */
-  static Path directory() throws IOException {
+  public static Path directory() throws IOException {
     return Files.createTempDirectory(
         Path.of("/tmp"),
         "dkimrelay-opensmtpd-",
@@ -89,7 +89,7 @@ final class OpenSmtpdInstance implements AutoCloseable {
             java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
   }
 
-  static void chown(String user, Path path) {
+  public static void chown(String user, Path path) {
     ExternalTool.Result result = ExternalTool.run(List.of("chown", "-R", user, path.toString()));
     if (result.exit() != 0) {
       throw new AssertionError("chown failed: " + result);

@@ -1,0 +1,226 @@
+package org.dkimrelay.relay.bench;
+
+import static org.dkimrelay.relay.bench.BenchTools.cpuMillis;
+import static org.dkimrelay.relay.bench.BenchTools.freePort;
+import static org.dkimrelay.relay.bench.BenchTools.machineBusyMillis;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.dkimrelay.keys.DkimKey;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.KeyDirectory;
+import org.dkimrelay.relay.bench.BenchTools.Load;
+import org.dkimrelay.relay.mta.OpenSmtpdInstance;
+import org.dkimrelay.relay.testing.Dnsmasq;
+import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.Oracles;
+import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayProcess;
+
+/**
+ * OpenSMTPD side by side (scripts/bench opensmtpd): smtp-source → smtpd → sink with no signer, with
+ * the dkimrelay filter, and with the relay chain through the dkimrelay proxy (as conf/opensmtpd
+ * ships them); messages per second until the sink has them all, the signer's own CPU per message
+ * and the machine's. The first messages of each row are verified by dkimpy.
+ */
+final class OpenSmtpdBenchmark {
+  private static final Duration RUN_LIMIT = Duration.ofMinutes(5);
+  private static final int REPEATS = 3;
+
+  private record Row(double rate, double signerCpu, double machineCpu) {}
+
+  private final Path work;
+  private final Load load;
+  private final Map<String, Row> rows = new LinkedHashMap<>();
+
+  private OpenSmtpdBenchmark(Path work, double scale) {
+    this.work = work;
+    this.load = new Load("10 KB", 10 * 1024, 16, Math.max(100, (int) (2000 * scale)));
+  }
+
+  public static void main(String[] args) throws Exception {
+    new OpenSmtpdBenchmark(
+            OpenSmtpdInstance.directory(), args.length > 0 ? Double.parseDouble(args[0]) : 1)
+        .run();
+  }
+
+  private void run() throws Exception {
+    Path keys = work.resolve("keys");
+    DkimKey rsa = BenchTools.generate(KeyAlgorithm.RSA, "r1");
+    new KeyDirectory(keys).store(rsa, rsa.txtRecord(3600));
+    Map<String, String> records = Map.of("r1._domainkey.example.com", rsa.record().value());
+    Path filterConfig =
+        Files.writeString(work.resolve("filter.toml"), "[signing]\nkeys = \"" + keys + "\"\n");
+    OpenSmtpdInstance.chown("opensmtpd", work); // the filter runs as smtpd's user
+    int dnsPort = Dnsmasq.freeUdpPort();
+    try (Dnsmasq dns =
+        Dnsmasq.start(List.of("local=/example.com/"), work.resolve("dns"), dnsPort)) {
+      measure("opensmtpd alone (no signing)", "", "", -1, Map.of());
+      String filter =
+          String.join(
+              " ",
+              RelayProcess.command(
+                  List.of("-Xmx256m"), "opensmtpd-filter", "--config", filterConfig.toString()));
+      measure(
+          "opensmtpd + dkimrelay (filter)",
+          "filter \"dkim\" proc-exec \"" + filter + "\"\n",
+          " filter \"dkim\"",
+          0,
+          records);
+      int tagged = freePort();
+      Path proxyConfig =
+          Files.writeString(
+              work.resolve("proxy.toml"),
+              "[listen]\naddress = \"127.0.0.1:0\"\n[upstream]\naddress = \"127.0.0.1:"
+                  + tagged
+                  + "\"\n[signing]\nkeys = \""
+                  + keys
+                  + "\"\n[dns]\nresolver = \""
+                  + dns.address()
+                  + "\"\n");
+      try (RelayProcess proxy =
+          RelayProcess.start(
+              work.resolve("proxy.log"),
+              List.of("-Xmx256m"),
+              "run",
+              "--config",
+              proxyConfig.toString())) {
+        chain = new Chain(tagged, proxy.port());
+        measure("opensmtpd + dkimrelay (relay chain)", "", "", proxy.process().pid(), records);
+        chain = null;
+      }
+    }
+    print();
+  }
+
+  private record Chain(int tagged, int proxyPort) {}
+
+  private Chain chain;
+
+  /** {@code signerPid} 0: the filter, a child of smtpd, found once smtpd is up; -1: none. */
+  private void measure(
+      String who, String filterLine, String onListener, long signerPid, Map<String, String> records)
+      throws Exception {
+    List<Row> measured = new ArrayList<>();
+    try (RecordingUpstream sink = RecordingUpstream.start()) {
+      int port = freePort();
+      Path config =
+          Files.writeString(
+              work.resolve("smtpd.conf"), config(filterLine, onListener, port, sink.port()));
+      try (OpenSmtpdInstance smtpd =
+          OpenSmtpdInstance.start(config, port, work.resolve("smtpd.log"))) {
+        long pid = signerPid == 0 ? filterPid() : signerPid;
+        Load warmUp = new Load("10 KB", 10 * 1024, 16, 500); // a filter is a long-running JVM
+        run(port, warmUp, sink, 0);
+        if (!records.isEmpty()) {
+          verify(who, sink.transactions().subList(0, 20), records);
+        }
+        for (int i = 0; i < REPEATS; i++) {
+          long signer0 = pid < 0 ? 0 : cpuMillis(pid);
+          long machine0 = machineBusyMillis();
+          double rate = run(port, load, sink, sink.transactions().size());
+          measured.add(
+              new Row(
+                  rate,
+                  pid < 0 ? 0 : (cpuMillis(pid) - signer0) / (double) load.messages(),
+                  (machineBusyMillis() - machine0) / (double) load.messages()));
+        }
+      }
+    }
+    measured.sort(java.util.Comparator.comparingDouble(Row::rate));
+    rows.put(who, measured.get(REPEATS / 2));
+  }
+
+  /** Messages per second from the first one sent until the sink has them all. */
+  private static double run(int port, Load load, RecordingUpstream sink, int before)
+      throws Exception {
+    long start = System.nanoTime();
+    Process source = BenchTools.startSmtpSource(port, load);
+    sink.awaitTransactions(before + load.messages(), RUN_LIMIT);
+    double rate = load.messages() / ((System.nanoTime() - start) / 1e9);
+    if (!source.waitFor(RUN_LIMIT.toSeconds(), TimeUnit.SECONDS) || source.exitValue() != 0) {
+      throw new IllegalStateException("smtp-source failed");
+    }
+    return rate;
+  }
+
+  private String config(String filterLine, String onListener, int port, int sinkPort)
+      throws Exception {
+    if (chain == null) {
+      return filterLine
+          + "listen on 127.0.0.1 port "
+          + port
+          + onListener
+          + "\n"
+          + "action \"out\" relay host smtp://127.0.0.1:"
+          + sinkPort
+          + "\n"
+          + "match from any for any action \"out\"\n";
+    }
+    String shipped = Files.readString(Path.of("..", "conf", "opensmtpd", "smtpd.conf"));
+    return "listen on 127.0.0.1 port "
+        + port
+        + "\n"
+        + shipped
+            .replace("listen on lo port 10028", "listen on 127.0.0.1 port " + chain.tagged())
+            .replace("smtp://127.0.0.1:10027", "smtp://127.0.0.1:" + chain.proxyPort())
+            .replace(
+                "action \"outbound\" relay",
+                "action \"outbound\" relay host smtp://127.0.0.1:" + sinkPort);
+  }
+
+  private static long filterPid() {
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().orElse("").contains("opensmtpd-filter"))
+        .mapToLong(ProcessHandle::pid)
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no opensmtpd-filter process"));
+  }
+
+  private void verify(
+      String who, List<RecordingUpstream.Transaction> sample, Map<String, String> records)
+      throws Exception {
+    Path batch = Files.createDirectories(work.resolve("sample-" + who.replaceAll("\\W+", "-")));
+    for (int i = 0; i < sample.size(); i++) {
+      Files.write(
+          batch.resolve(String.format(Locale.ROOT, "%02d.eml", i)), sample.get(i).content());
+    }
+    ExternalTool.Result dkimpy = Oracles.dkimpyVerifyDirectory(batch, records);
+    if (dkimpy.exit() != 0) {
+      throw new IllegalStateException(who + ": sample failed dkimpy verification: " + dkimpy);
+    }
+  }
+
+  private void print() {
+    System.out.printf(
+        Locale.ROOT,
+        "%nOpenSMTPD side by side: smtp-source -> smtpd -> sink, %s, %d messages, RSA-2048, median of %d%n",
+        load.label(),
+        load.messages(),
+        REPEATS);
+    System.out.printf(
+        Locale.ROOT,
+        "%-40s %12s %16s %18s%n",
+        "",
+        "delivered/s",
+        "signer CPU ms",
+        "machine CPU ms");
+    rows.forEach(
+        (who, row) ->
+            System.out.printf(
+                Locale.ROOT,
+                "%-40s %12.0f %16.2f %18.2f%n",
+                who,
+                row.rate(),
+                row.signerCpu(),
+                row.machineCpu()));
+    System.out.println("(a sample of 20 messages of each signing row was verified by dkimpy)");
+  }
+}
