@@ -126,6 +126,9 @@ final class OpenSmtpdBenchmark {
           long signer0 = pid < 0 ? 0 : cpuMillis(pid);
           long machine0 = machineBusyMillis();
           double rate = run(port, load, sink, sink.transactions().size());
+          if (!smtpd.alive()) {
+            throw new IllegalStateException(who + ": smtpd stopped: " + smtpd.log());
+          }
           measured.add(
               new Row(
                   rate,
