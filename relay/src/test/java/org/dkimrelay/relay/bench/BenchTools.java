@@ -9,12 +9,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.PemKeys;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.Oracles;
+import org.dkimrelay.relay.testing.RecordingUpstream;
 
 /** What the benchmarks share: smtp-source, CPU clocks from /proc, OpenDKIM, small helpers. */
 final class BenchTools {
@@ -71,6 +76,28 @@ final class BenchTools {
       }
     }
     return busy * 10;
+  }
+
+  /**
+   * Verifies {@code sample} (what a signer delivered) with dkimpy, so a fast wrong signer cannot
+   * score; throws when any message fails.
+   */
+  static void verifySample(
+      Path work,
+      String who,
+      List<RecordingUpstream.Transaction> sample,
+      Map<String, String> records)
+      throws IOException {
+    Path batch = Files.createDirectories(work.resolve("sample-" + who.replaceAll("\\W+", "-")));
+    for (int i = 0; i < sample.size(); i++) {
+      Files.write(
+          batch.resolve(String.format(Locale.ROOT, "%02d.eml", i)), sample.get(i).content());
+    }
+    ExternalTool.Result dkimpy = Oracles.dkimpyVerifyDirectory(batch, records);
+    long passed = dkimpy.out().lines().filter(line -> line.contains(": pass ")).count();
+    if (dkimpy.exit() != 0 || passed < sample.size()) {
+      throw new IllegalStateException(who + ": sample failed dkimpy verification: " + dkimpy);
+    }
   }
 
   static double median(List<Double> values) {

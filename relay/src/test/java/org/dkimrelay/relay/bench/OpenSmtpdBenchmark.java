@@ -19,8 +19,6 @@ import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.bench.BenchTools.Load;
 import org.dkimrelay.relay.mta.OpenSmtpdInstance;
 import org.dkimrelay.relay.testing.Dnsmasq;
-import org.dkimrelay.relay.testing.ExternalTool;
-import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayProcess;
 
@@ -120,7 +118,7 @@ final class OpenSmtpdBenchmark {
         Load warmUp = new Load("10 KB", 10 * 1024, 16, 500); // a filter is a long-running JVM
         run(port, warmUp, sink, 0);
         if (!records.isEmpty()) {
-          verify(who, sink.transactions().subList(0, 20), records);
+          BenchTools.verifySample(work, who, sink.transactions().subList(0, 20), records);
         }
         for (int i = 0; i < REPEATS; i++) {
           long signer0 = pid < 0 ? 0 : cpuMillis(pid);
@@ -185,20 +183,6 @@ final class OpenSmtpdBenchmark {
         .mapToLong(ProcessHandle::pid)
         .findFirst()
         .orElseThrow(() -> new IllegalStateException("no opensmtpd-filter process"));
-  }
-
-  private void verify(
-      String who, List<RecordingUpstream.Transaction> sample, Map<String, String> records)
-      throws Exception {
-    Path batch = Files.createDirectories(work.resolve("sample-" + who.replaceAll("\\W+", "-")));
-    for (int i = 0; i < sample.size(); i++) {
-      Files.write(
-          batch.resolve(String.format(Locale.ROOT, "%02d.eml", i)), sample.get(i).content());
-    }
-    ExternalTool.Result dkimpy = Oracles.dkimpyVerifyDirectory(batch, records);
-    if (dkimpy.exit() != 0) {
-      throw new IllegalStateException(who + ": sample failed dkimpy verification: " + dkimpy);
-    }
   }
 
   private void print() {

@@ -22,7 +22,6 @@ import org.dkimrelay.relay.bench.BenchTools.OpenDkim;
 import org.dkimrelay.relay.mta.PostfixInstance;
 import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
-import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpSink;
@@ -231,16 +230,7 @@ final class PostfixBenchmark {
     source.waitFor(RUN_LIMIT.toSeconds(), TimeUnit.SECONDS);
     List<RecordingUpstream.Transaction> arrived =
         sample.awaitTransactions(count, Duration.ofSeconds(60));
-    Path batch = Files.createDirectories(work.resolve("sample-" + who.replaceAll("\\W+", "-")));
-    for (int i = 0; i < arrived.size(); i++) {
-      Files.write(
-          batch.resolve(String.format(Locale.ROOT, "%02d.eml", i)), arrived.get(i).content());
-    }
-    ExternalTool.Result dkimpy = Oracles.dkimpyVerifyDirectory(batch, records);
-    long passed = dkimpy.out().lines().filter(line -> line.contains(": pass ")).count();
-    if (dkimpy.exit() != 0 || passed < count) {
-      throw new IllegalStateException(who + ": sample failed dkimpy verification: " + dkimpy);
-    }
+    BenchTools.verifySample(work, who, arrived, records);
     notes.add(
         who + ": " + count + " sample messages delivered, every signature verified by dkimpy");
   }

@@ -31,8 +31,6 @@ import org.dkimrelay.relay.bench.BenchTools.Load;
 import org.dkimrelay.relay.bench.BenchTools.OpenDkim;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.mta.PostfixInstance;
-import org.dkimrelay.relay.testing.ExternalTool;
-import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
@@ -382,16 +380,7 @@ public final class RelayBenchmark {
     smtpSource(port, new Load("10 KB", KB10, 4, sample), what + " sample");
     List<RecordingUpstream.Transaction> arrived =
         recorder.awaitTransactions(sample, Duration.ofSeconds(60));
-    Path batch = Files.createDirectories(work.resolve("sample-" + what.replaceAll("\\W+", "-")));
-    for (int i = 0; i < arrived.size(); i++) {
-      Files.write(
-          batch.resolve(String.format(Locale.ROOT, "%02d.eml", i)), arrived.get(i).content());
-    }
-    ExternalTool.Result dkimpy = Oracles.dkimpyVerifyDirectory(batch, records);
-    long passed = dkimpy.out().lines().filter(line -> line.contains(": pass ")).count();
-    if (dkimpy.exit() != 0 || passed < sample) {
-      throw new IllegalStateException(what + ": sample failed dkimpy verification: " + dkimpy);
-    }
+    BenchTools.verifySample(work, what, arrived, records);
     notes.add(
         what + ": " + sample + " sample messages delivered, every signature verified by dkimpy");
   }

@@ -16,7 +16,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.dkimrelay.relay.cli.Corpus;
 import org.dkimrelay.relay.testing.ExternalTool;
-import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.Test;
  * where missing, stripping Bcc:); malformed mail gets our 550 from smtpd.
  */
 class OpenSmtpdFilterIT {
-  private static final Pattern SIGNATURE = Pattern.compile("(?im)^DKIM-Signature:");
   private static final Pattern DATE = Pattern.compile("(?im)^Date:");
   private static final Duration LONG = Duration.ofSeconds(120);
 
@@ -114,51 +112,16 @@ class OpenSmtpdFilterIT {
   @Test
   void theInteropCorpusArrivesSignedAndPassesBothOutsideVerifiers() throws Exception {
     List<Corpus.Message> corpus = Corpus.signable();
-    int before = sink.transactions().size();
-    try (SmtpTestClient client = SmtpTestClient.connect(port)) {
-      client.reply();
-      client.command("EHLO client.test");
-      for (int i = 0; i < corpus.size(); i++) {
-        String reply =
-            client.sendMail("alice@example.com", "m" + i + "@example.org", corpus.get(i).bytes());
-        assertThat(reply).as(corpus.get(i).name() + "\n" + smtpd.log()).startsWith("250");
-      }
-    }
-    List<RecordingUpstream.Transaction> arrived =
-        sink.awaitTransactions(before + corpus.size(), LONG);
+    List<byte[]> delivered = CorpusThroughMta.send(port, sink, LONG);
     for (int i = 0; i < corpus.size(); i++) {
-      Corpus.Message message = corpus.get(i);
-      String rcpt = "<m" + i + "@example.org>";
-      byte[] delivered =
-          arrived.stream()
-              .filter(t -> t.rcpts().stream().anyMatch(line -> line.contains(rcpt)))
-              .findFirst()
-              .orElseThrow()
-              .content();
-      String text = new String(delivered, StandardCharsets.ISO_8859_1);
-      int ours = message.signedBy().equals("example.com") ? 2 : 1;
-      int foreign = message.name().equals("existing foreign signature") ? 1 : 0;
-      assertThat(SIGNATURE.matcher(text).results().count())
-          .as(message.name())
-          .isEqualTo(ours + foreign);
+      CorpusThroughMta.verify(corpus.get(i), delivered.get(i), records);
+      // OpenSMTPD adds Date: after the filter when it is missing: the filter added it first
+      String text = new String(delivered.get(i), StandardCharsets.ISO_8859_1);
       int end = text.indexOf("\r\n\r\n");
       String header = end < 0 ? text : text.substring(0, end); // a message may be all header
       assertThat(DATE.matcher(header).results().count())
-          .as(message.name() + ": one Date")
+          .as(corpus.get(i).name() + ": one Date")
           .isEqualTo(1);
-      if (message.dkimpyParses()) {
-        ExternalTool.Result dkimpy = Oracles.dkimpyVerify(delivered, records);
-        assertThat(dkimpy.out().lines().filter(l -> l.startsWith("pass d=" + message.signedBy())))
-            .as(message.name() + ": " + dkimpy)
-            .hasSize(ours);
-      }
-      ExternalTool.Result perl = Oracles.mailDkimVerify(delivered, records);
-      assertThat(
-              perl.out()
-                  .lines()
-                  .filter(l -> l.startsWith("pass d=" + message.signedBy() + " s=r1 a=rsa-sha256")))
-          .as(message.name() + ": " + perl)
-          .hasSize(1);
     }
     assertThat(smtpd.alive()).isTrue();
   }

@@ -34,6 +34,24 @@ public final class OpenSmtpdInstance implements AutoCloseable {
 
   /** Starts {@code smtpd -d -f config} and returns once it greets on {@code port} (bounded). */
   public static OpenSmtpdInstance start(Path config, int port, Path log) throws Exception {
+    // The queue is compiled in and shared: what an interrupted run left there would be delivered
+    // into this run's sink, unsigned or twice. Say so rather than measure or test the wrong mail.
+    Path queue = Path.of("/var/spool/smtpd/queue");
+    if (Files.isDirectory(queue)) {
+      try (java.util.stream.Stream<Path> left = Files.walk(queue)) {
+        long files = left.filter(Files::isRegularFile).count();
+        if (files > 0) {
+          throw new AssertionError(
+              queue
+                  + " holds "
+                  + files
+                  + " file(s) an interrupted run left behind; they would be"
+                  + " delivered into this run's sink. Remove them (rm -r "
+                  + queue
+                  + "/*) and run again.");
+        }
+      }
+    }
     Process process =
         new ProcessBuilder(binary(), "-d", "-f", config.toString())
             .redirectErrorStream(true)
