@@ -7,6 +7,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import org.dkimrelay.relay.config.MilterConfig;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.milter.MilterServer;
 import org.dkimrelay.relay.smtp.RelayServer;
@@ -38,7 +39,7 @@ final class Frontends {
   }
 
   static Optional<MilterServer.Settings> milter(RelayConfig config) {
-    RelayConfig.Milter milter = config.milter();
+    MilterConfig milter = config.milter();
     return milter
         .listenAddress()
         .map(
