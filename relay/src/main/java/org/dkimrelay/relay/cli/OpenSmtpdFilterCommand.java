@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.opensmtpd.OpenSmtpdFilter;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -32,8 +33,16 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     RelayConfig config = options.config(context);
+    SigningEngine engine = options.engine(context);
+    if (engine.table().keys().isEmpty()) {
+      // As run does: a filter without keys would pass every message unsigned.
+      throw new UserError(
+          "no keys in "
+              + options.directory(context).root()
+              + ": create one with 'dkimrelay keygen DOMAIN'");
+    }
     MessagePipeline pipeline =
-        new MessagePipeline(options.engine(context), new RelayMetrics(), config.log().explain());
+        new MessagePipeline(engine, new RelayMetrics(), config.log().explain());
     // Lines are bytes to us: Latin-1 both ways gives every byte back as it came.
     BufferedReader in =
         new BufferedReader(new InputStreamReader(context.stdin(), StandardCharsets.ISO_8859_1));
