@@ -40,7 +40,6 @@ public final class RelayService {
   private final PrintWriter out;
   private final RelayConfig running;
   private volatile RelayConfig current; // the last configuration read without error
-  private final KeyPublication publication;
   private final PublishedKeys published;
   private final RotationFollower rotation;
   private final MessagePipeline pipeline;
@@ -54,8 +53,9 @@ public final class RelayService {
     this.current = config;
     this.clock = clock;
     this.out = out;
+    KeyPublication publication;
     try {
-      this.publication = new KeyPublication(DnsResolver.using(config.dns().resolver()));
+      publication = new KeyPublication(DnsResolver.using(config.dns().resolver()));
     } catch (IllegalArgumentException e) {
       throw new ServiceException("dns.resolver: " + e.getMessage());
     }
