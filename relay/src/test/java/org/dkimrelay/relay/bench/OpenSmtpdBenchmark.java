@@ -65,7 +65,11 @@ final class OpenSmtpdBenchmark {
           String.join(
               " ",
               RelayProcess.command(
-                  List.of("-Xmx256m"), "opensmtpd-filter", "--config", filterConfig.toString()));
+                  OpenSmtpdInstance.copyJar(work),
+                  List.of("-Xmx256m"),
+                  "opensmtpd-filter",
+                  "--config",
+                  filterConfig.toString()));
       measure(
           "opensmtpd + dkimrelay (filter)",
           "filter \"dkim\" proc-exec \"" + filter + "\"\n",

@@ -59,7 +59,11 @@ class OpenSmtpdFilterIT {
         String.join(
             " ",
             RelayProcess.command(
-                List.of("-Xmx128m"), "opensmtpd-filter", "--config", relayConfig.toString()));
+                OpenSmtpdInstance.copyJar(dir),
+                List.of("-Xmx128m"),
+                "opensmtpd-filter",
+                "--config",
+                relayConfig.toString()));
     Path config =
         Files.writeString(
             dir.resolve("smtpd.conf"),

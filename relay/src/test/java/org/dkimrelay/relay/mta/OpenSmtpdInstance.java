@@ -107,6 +107,21 @@ public final class OpenSmtpdInstance implements AutoCloseable {
             java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
   }
 
+  /**
+   * A copy of the jar in {@code dir}: the filter runs as smtpd's user, who may not be able to reach
+   * the build directory (a checkout under a 0700 directory).
+   */
+  public static Path copyJar(Path dir) throws IOException {
+    Path copy = dir.resolve("dkimrelay.jar");
+    Files.copy(
+        org.dkimrelay.relay.testing.RelayProcess.jar(),
+        copy,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(
+        copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    return copy;
+  }
+
   public static void chown(String user, Path path) {
     ExternalTool.Result result = ExternalTool.run(List.of("chown", "-R", user, path.toString()));
     if (result.exit() != 0) {

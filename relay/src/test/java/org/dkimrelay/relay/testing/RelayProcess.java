@@ -49,13 +49,23 @@ public final class RelayProcess implements AutoCloseable {
 
   /** The java command for the jar, with {@code jvmOptions} and then the CLI arguments. */
   public static List<String> command(List<String> jvmOptions, String... args) {
+    return command(jar(), jvmOptions, args);
+  }
+
+  /** The same, with the jar at {@code jar} (a copy that another user can read). */
+  public static List<String> command(Path jar, List<String> jvmOptions, String... args) {
     List<String> command =
         new ArrayList<>(
             List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-jar", Path.of("target", "dkimrelay.jar").toAbsolutePath().toString()));
+    command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     command.addAll(List.of(args));
     return command;
+  }
+
+  /** The jar the build made. */
+  public static Path jar() {
+    return Path.of("target", "dkimrelay.jar").toAbsolutePath();
   }
 
   /**
