@@ -4,9 +4,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.YearMonth;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
@@ -93,14 +93,18 @@ final class RunCommand implements Callable<Integer> {
         return ExitCode.OK;
       }
       RelayLogging.configure(config.log().format());
-      // Installed before the relay says it is listening: SIGHUP's default action ends the JVM.
+      // Installed before the relay says it is listening: SIGHUP's default action ends the JVM. One
+      // that comes while the relay starts is carried out as soon as it runs.
       AtomicReference<RelayService> running = new AtomicReference<>();
-      if (!HangupSignal.onHangup(
-          () -> Optional.ofNullable(running.get()).ifPresent(RelayService::reload))) {
+      AtomicBoolean pending = new AtomicBoolean();
+      if (!HangupSignal.onHangup(() -> reload(running, pending))) {
         LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
       }
       service = RelayService.start(source, config, context.clock(), context.random(), out);
       running.set(service);
+      if (pending.getAndSet(false)) {
+        service.reload();
+      }
     } catch (ServiceException e) {
       throw new UserError(e.getMessage());
     }
@@ -121,6 +125,14 @@ final class RunCommand implements Callable<Integer> {
                 "dkimrelay-shutdown"));
     stopped.await();
     return ExitCode.OK;
+  }
+
+  private static void reload(AtomicReference<RelayService> running, AtomicBoolean pending) {
+    pending.set(true);
+    RelayService service = running.get();
+    if (service != null && pending.getAndSet(false)) {
+      service.reload();
+    }
   }
 
   /** The configuration file and keys directory of this command line, read again at reload. */

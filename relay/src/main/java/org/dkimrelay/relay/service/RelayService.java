@@ -2,6 +2,7 @@ package org.dkimrelay.relay.service;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -196,7 +197,7 @@ public final class RelayService {
             "; listen, milter, upstream, dns, metrics and rotation changes take effect at restart";
       }
       LOG.info(result);
-    } catch (ServiceException | KeyToolException e) {
+    } catch (ServiceException | KeyToolException | UncheckedIOException e) {
       result = "dkimrelay: reload failed, keeping the running configuration: " + e.getMessage();
       LOG.error(result);
     }
