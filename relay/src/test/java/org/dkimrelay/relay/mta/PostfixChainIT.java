@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.junit.jupiter.api.AfterAll;
@@ -78,7 +79,8 @@ class PostfixChainIT {
                 + reinjectPort
                 + "\"\n[signing]\nkeys = \""
                 + dir.resolve("keys")
-                + "\"\n");
+                + "\"\n"
+                + RelayConfigFile.noResolver());
     relay = startRelay();
   }
 

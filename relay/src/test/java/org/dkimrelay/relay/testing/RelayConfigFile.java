@@ -6,7 +6,8 @@ import java.nio.file.Path;
 
 /**
  * A dkimrelay.toml for tests that run the relay as users do: listening on 127.0.0.1 and a free
- * port, forwarding to a local upstream, signing with the keys in {@code keys}.
+ * port, forwarding to a local upstream, signing with the keys in {@code keys}, asking no DNS server
+ * but one on 127.0.0.1.
  */
 public final class RelayConfigFile {
   private RelayConfigFile() {}
@@ -26,6 +27,16 @@ public final class RelayConfigFile {
             + "\"\n[signing]\nkeys = \""
             + keys
             + "\"\n"
-            + rest);
+            + rest
+            + (rest.contains("[dns]") ? "" : noResolver()));
+  }
+
+  /**
+   * A {@code [dns]} section whose resolver is a free UDP port on 127.0.0.1, where nothing answers:
+   * a relay under test never asks the system resolver; its key checks fail at once ("lookup
+   * failed"), and it signs anyway, as with any DNS outage.
+   */
+  public static String noResolver() {
+    return "[dns]\nresolver = \"127.0.0.1:" + Dnsmasq.freeUdpPort() + "\"\n";
   }
 }
