@@ -238,16 +238,7 @@ public final class RelayService {
   public static int validate(ConfigSource source, RelayConfig config, Clock clock) {
     Frontends.upstream(config);
     Frontends.listen(config);
-    KeyDirectory keys = source.keys(config);
-    try {
-      int count = SigningSetup.load(config.signing(), keys, clock).table().keys().size();
-      if (count == 0) {
-        throw new ServiceException("no keys in " + keys.root());
-      }
-      return count;
-    } catch (ConfigException e) {
-      throw new ServiceException(e.getMessage());
-    }
+    return loadEngine(source, config, clock).table().keys().size();
   }
 
   /** The first step of {@link #stop}: new SMTP connections get 421, new milter ones none. */
@@ -265,8 +256,13 @@ public final class RelayService {
     proxy.ifPresent(server -> server.stop(grace));
   }
 
-  /** The signing engine with every key of the keys directory, loaded and checked once. */
+  /** The engine for {@code config}, for a reload or a rotation step. */
   private SigningEngine engine(RelayConfig config) {
+    return loadEngine(source, config, clock);
+  }
+
+  /** The signing engine with every key of the keys directory, loaded and checked once. */
+  private static SigningEngine loadEngine(ConfigSource source, RelayConfig config, Clock clock) {
     KeyDirectory keys = source.keys(config);
     try {
       SigningEngine engine = SigningSetup.load(config.signing(), keys, clock);

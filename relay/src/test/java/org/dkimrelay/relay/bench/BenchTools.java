@@ -32,6 +32,31 @@ final class BenchTools {
     }
   }
 
+  /**
+   * One measured configuration: delivered messages/s, CPU ms per message of the signer and of all.
+   */
+  record Row(double rate, double signerCpu, double machineCpu) {}
+
+  /** The side-by-side table of an MTA benchmark, one line per configuration. */
+  static void printRows(Map<String, Row> rows) {
+    System.out.printf(
+        Locale.ROOT,
+        "%-40s %12s %16s %18s%n",
+        "",
+        "delivered/s",
+        "signer CPU ms",
+        "machine CPU ms");
+    rows.forEach(
+        (who, row) ->
+            System.out.printf(
+                Locale.ROOT,
+                "%-40s %12.0f %16.2f %18.2f%n",
+                who,
+                row.rate(),
+                row.signerCpu(),
+                row.machineCpu()));
+  }
+
   /** smtp-source with connection reuse; bash's {@code times} prints its CPU time after it. */
   static Process startSmtpSource(int port, Load load) throws IOException {
     return new ProcessBuilder(

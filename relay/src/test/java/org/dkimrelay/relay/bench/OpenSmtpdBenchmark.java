@@ -17,6 +17,7 @@ import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.bench.BenchTools.Load;
+import org.dkimrelay.relay.bench.BenchTools.Row;
 import org.dkimrelay.relay.mta.OpenSmtpdInstance;
 import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.RecordingUpstream;
@@ -31,8 +32,6 @@ import org.dkimrelay.relay.testing.RelayProcess;
 final class OpenSmtpdBenchmark {
   private static final Duration RUN_LIMIT = Duration.ofMinutes(5);
   private static final int REPEATS = 3;
-
-  private record Row(double rate, double signerCpu, double machineCpu) {}
 
   private final Path work;
   private final Load load;
@@ -198,22 +197,7 @@ final class OpenSmtpdBenchmark {
         load.label(),
         load.messages(),
         REPEATS);
-    System.out.printf(
-        Locale.ROOT,
-        "%-40s %12s %16s %18s%n",
-        "",
-        "delivered/s",
-        "signer CPU ms",
-        "machine CPU ms");
-    rows.forEach(
-        (who, row) ->
-            System.out.printf(
-                Locale.ROOT,
-                "%-40s %12.0f %16.2f %18.2f%n",
-                who,
-                row.rate(),
-                row.signerCpu(),
-                row.machineCpu()));
+    BenchTools.printRows(rows);
     System.out.println("(a sample of 20 messages of each signing row was verified by dkimpy)");
   }
 }

@@ -19,6 +19,7 @@ import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.bench.BenchTools.Load;
 import org.dkimrelay.relay.bench.BenchTools.OpenDkim;
+import org.dkimrelay.relay.bench.BenchTools.Row;
 import org.dkimrelay.relay.mta.PostfixInstance;
 import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
@@ -38,8 +39,6 @@ import org.dkimrelay.relay.testing.SmtpSink;
 final class PostfixBenchmark {
   private static final Duration RUN_LIMIT = Duration.ofMinutes(5);
   private static final int REPEATS = 3;
-
-  private record Row(double rate, double signerCpu, double machineCpu) {}
 
   private final Path work;
   private final Load load;
@@ -243,22 +242,7 @@ final class PostfixBenchmark {
         load.label(),
         load.messages(),
         REPEATS);
-    System.out.printf(
-        Locale.ROOT,
-        "%-40s %12s %16s %18s%n",
-        "",
-        "delivered/s",
-        "signer CPU ms",
-        "machine CPU ms");
-    rows.forEach(
-        (who, row) ->
-            System.out.printf(
-                Locale.ROOT,
-                "%-40s %12.0f %16.2f %18.2f%n",
-                who,
-                row.rate(),
-                row.signerCpu(),
-                row.machineCpu()));
+    BenchTools.printRows(rows);
     Row opendkim = rows.get("postfix + opendkim (milter, unix)");
     for (String milter :
         List.of("postfix + dkimrelay (milter, inet)", "postfix + dkimrelay (milter, unix)")) {
