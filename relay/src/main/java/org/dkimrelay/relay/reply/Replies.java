@@ -44,7 +44,25 @@ public final class Replies {
   public static final SmtpReply MAIL_SYNTAX =
       SmtpReply.of(501, "5.5.4", "Syntax: MAIL FROM:<address> [parameters]");
   public static final SmtpReply EHLO_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: EHLO hostname");
+  public static final SmtpReply RCPT_SYNTAX =
+      SmtpReply.of(501, "5.5.4", "Syntax: RCPT TO:<address>");
   public static final SmtpReply SENDER_OK = SmtpReply.of(250, "2.1.0", "Ok");
+  // RFC 3463 §3.2 X.1.7 bad sender's mailbox address syntax, X.1.3 bad destination syntax.
+  public static final SmtpReply SENDER_SYNTAX =
+      SmtpReply.of(501, "5.1.7", "bad sender address syntax");
+  public static final SmtpReply RECIPIENT_SYNTAX =
+      SmtpReply.of(501, "5.1.3", "bad recipient address syntax");
+  // RFC 6531 §3.5: a non-ASCII address in a transaction without SMTPUTF8.
+  public static final SmtpReply NON_ASCII_ADDRESS =
+      SmtpReply.of(553, "5.6.7", "non-ASCII address needs MAIL FROM with SMTPUTF8");
+  // RFC 5321 §4.5.3.1.8 / RFC 3463 X.5.3: too many recipients.
+  public static final SmtpReply TOO_MANY_RECIPIENTS =
+      SmtpReply.of(452, "4.5.3", "too many recipients");
+  // X.4.2 bad connection: upstream's side of this transaction was lost (421, closed, timed out or
+  // broke the protocol); the rest of it cannot be carried on another connection.
+  public static final SmtpReply UPSTREAM_TRANSACTION_LOST =
+      SmtpReply.of(
+          451, "4.4.2", "upstream connection lost earlier in this transaction: send it again");
   // RFC 3207 §4 and RFC 4954 §6.
   public static final SmtpReply AUTHENTICATION_REQUIRED =
       SmtpReply.of(530, "5.7.0", "Authentication required");

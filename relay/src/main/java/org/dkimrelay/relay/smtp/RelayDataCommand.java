@@ -35,6 +35,13 @@ final class RelayDataCommand extends BaseCommand {
       session.sendResponse(Replies.NEED_RCPT.wire());
       return;
     }
+    try {
+      sessions.of(session).refuseIfLost();
+    } catch (ReplyException e) {
+      session.sendResponse(e.getErrorResponse());
+      session.resetMailTransaction();
+      return;
+    }
     session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
     DataReader content = new DataReader(session.getRawInput());
     ClientPace pace = sessions.of(session).pace();

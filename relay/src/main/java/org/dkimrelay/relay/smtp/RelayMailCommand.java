@@ -7,12 +7,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.upstream.MailParameters;
+import org.dkimrelay.relay.upstream.MailPath;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
 /**
  * MAIL FROM, parsed here because SubEthaSMTP's command drops the parameters (SIZE, BODY, SMTPUTF8)
- * that upstream must see. Passed upstream at once; upstream's reply is ours.
+ * that upstream must see, and checked (RFC 5321 §4.1.2) before it is passed upstream; upstream's
+ * refusal is ours. The SIZE parameter is checked by the session, against upstream's limit too.
  */
 final class RelayMailCommand extends BaseCommand {
   // RFC 5321 §4.1.1.2: "MAIL FROM:" Reverse-path [SP Mail-parameters]; a space after the colon is
@@ -20,13 +22,11 @@ final class RelayMailCommand extends BaseCommand {
   private static final Pattern MAIL = Pattern.compile("(?i)MAIL FROM: ?<([^<>]*)>(?: +(.*))?");
 
   private final SessionRegistry sessions;
-  private final long maxMessageSize;
   private final InboundSecurity security;
 
-  RelayMailCommand(SessionRegistry sessions, long maxMessageSize, InboundSecurity security) {
+  RelayMailCommand(SessionRegistry sessions, InboundSecurity security) {
     super("MAIL", "Specifies the sender.", "FROM: <sender> [ <parameters> ]");
     this.sessions = sessions;
-    this.maxMessageSize = maxMessageSize;
     this.security = security;
   }
 
@@ -53,8 +53,10 @@ final class RelayMailCommand extends BaseCommand {
       session.sendResponse(Replies.parameterRefused(e.getMessage()).wire());
       return;
     }
-    if (parameters.size() > maxMessageSize) {
-      session.sendResponse(Replies.messageTooLarge(maxMessageSize).wire());
+    Optional<MailPath.Problem> problem =
+        MailPath.checkReversePath(matcher.group(1), parameters.smtpUtf8());
+    if (problem.isPresent()) {
+      session.sendResponse(RelayRcptCommand.refusal(problem.get(), Replies.SENDER_SYNTAX).wire());
       return;
     }
     session.startMailTransaction();

@@ -7,8 +7,8 @@ import org.subethamail.smtp.RejectException;
 
 /**
  * SubEthaSMTP's view of one transaction: {@code from} → {@code recipient}* → {@code data} → {@code
- * done}, each handed to the session. MAIL is handled by {@link RelayMailCommand} itself, which
- * needs the parameters SubEthaSMTP does not pass here.
+ * done}, each handed to the session. MAIL and RCPT are handled by {@link RelayMailCommand} and
+ * {@link RelayRcptCommand} themselves, which check the paths and pass upstream's replies on.
  */
 final class RelayMessageHandler implements MessageHandler {
   private final RelaySession session;
@@ -23,8 +23,8 @@ final class RelayMessageHandler implements MessageHandler {
   }
 
   @Override
-  public void recipient(String recipient) throws RejectException {
-    session.rcpt(recipient);
+  public void recipient(String recipient) {
+    // passed upstream by RelayRcptCommand, which gives the client upstream's own reply
   }
 
   @Override

@@ -25,13 +25,17 @@ import org.subethamail.smtp.server.Session;
 
 /**
  * The inbound SMTP server (the only user of SubEthaSMTP): SubEthaSMTP for sockets, sessions and
- * command parsing; our commands for EHLO, MAIL and DATA, where the relay's behaviour lives.
+ * command parsing; our commands for EHLO, MAIL, RCPT and DATA, where the relay's behaviour lives.
  */
 public final class RelayServer {
   private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
   // Sessions above max-sessions are refused by us with 421 4.3.2; SubEthaSMTP's own limit, which
-  // answers without an enhanced code, is kept out of the way.
-  private static final int LIBRARY_CONNECTION_HEADROOM = 32;
+  // answers without an enhanced code and stops accepting once reached, is kept out of the way: a
+  // burst of connections is answered at once, each refused one costs a thread for a moment.
+  private static final int LIBRARY_CONNECTION_HEADROOM = 512;
+  // SubEthaSMTP's default listen queue of 50 overflows in a burst, and the kernel then drops SYNs:
+  // those clients wait 1, 3, 7... s for a greeting or a 421 (the kernel caps it at somaxconn).
+  private static final int LISTEN_BACKLOG = 1024;
 
   private final SMTPServer server;
   private final SessionRegistry sessions;
@@ -98,7 +102,12 @@ public final class RelayServer {
               .insertReceivedHeaders(false) // we forward the bytes we were given
               .maxMessageSize((int) Math.min(Integer.MAX_VALUE, listen.maxMessageSize()))
               .maxConnections(listen.maxSessions() + LIBRARY_CONNECTION_HEADROOM)
-              .connectionTimeout((int) listen.timeout().toMillis(), TimeUnit.MILLISECONDS)
+              .backlog(LISTEN_BACKLOG)
+              // ClientPace cuts idle clients off first, with our 421 4.4.2; the socket's timeout
+              // is the backstop (PacedCommand turns it into the same reply inside DATA).
+              .connectionTimeout(
+                  (int) (listen.timeout().toMillis() + 2 * paceCheck.toMillis()),
+                  TimeUnit.MILLISECONDS)
               .sessionHandler(sessions)
               .messageHandlerFactory(
                   context -> new RelayMessageHandler(sessions.of((Session) context)))
@@ -108,7 +117,8 @@ public final class RelayServer {
     }
     CommandHandler commands = server.getCommandHandler();
     commands.addCommand(new RelayEhloCommand(sessions, security));
-    commands.addCommand(new RelayMailCommand(sessions, listen.maxMessageSize(), security));
+    commands.addCommand(new RelayMailCommand(sessions, security));
+    commands.addCommand(new RelayRcptCommand(sessions));
     commands.addCommand(new TlsOnlyAuthCommand(commands.getCommand("AUTH"), sessions, security));
     commands.addCommand(new RelayDataCommand(sessions));
     commands.addCommand(new UnsupportedCommand("BDAT", Replies.BDAT_NOT_SUPPORTED));

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -26,7 +27,10 @@ import org.dkimrelay.relay.upstream.UpstreamException.Kind;
 /**
  * Our small RFC 5321 client for the next hop. It sends exactly the bytes it is given (dot-stuffed),
  * one RCPT per call so each recipient's reply can be passed back, and only the MAIL parameters
- * upstream advertised. Not thread-safe: one per inbound session.
+ * upstream advertised. Replies are checked strictly against RFC 5321 §4.3.2: a reply that does not
+ * fit the command, or bytes nobody asked for, end the connection as a protocol violation, since
+ * reading on would take some other reply for the one we wait for. A 421 ends it too (upstream is
+ * closing). Not thread-safe: one per inbound session.
  */
 public final class UpstreamClient implements Closeable {
   private static final byte[] CRLF = {'\r', '\n'};
@@ -126,6 +130,27 @@ public final class UpstreamClient implements Closeable {
   }
 
   /**
+   * Whether upstream spoke while nobody asked, between transactions: that is how a server says it
+   * closes an idle connection (Postfix's {@code 421 4.4.2 Error: timeout exceeded}).
+   */
+  public boolean spokeUnasked() {
+    try {
+      return in.available() > 0;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /** RFC 1870: the message size upstream takes, when it said one ({@code SIZE 0}: no limit). */
+  public OptionalLong sizeLimit() {
+    String size = extensions.get("SIZE");
+    if (size == null || !size.matches("\\d{1,18}") || Long.parseLong(size) == 0) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(Long.parseLong(size));
+  }
+
+  /**
    * {@code MAIL FROM:<reversePath>} with the parameters upstream supports: SIZE, BODY=8BITMIME,
    * SMTPUTF8.
    */
@@ -140,11 +165,11 @@ public final class UpstreamClient implements Closeable {
     if (parameters.smtpUtf8() && supports("SMTPUTF8")) {
       command.append(" SMTPUTF8");
     }
-    return command(command.toString());
+    return finalReply("MAIL", command(command.toString()));
   }
 
   public SmtpReply rcpt(String forwardPath) throws UpstreamException {
-    return command("RCPT TO:<" + forwardPath + ">");
+    return finalReply("RCPT", command("RCPT TO:<" + forwardPath + ">"));
   }
 
   public SmtpReply rset() throws UpstreamException {
@@ -153,24 +178,50 @@ public final class UpstreamClient implements Closeable {
 
   /**
    * Sends DATA and, after 354, the content that {@code writer} writes (dot-stuffed, CRLF.CRLF at
-   * the end), then waits for the final reply. Any other reply to DATA is returned as it is.
+   * the end), then waits for the final reply. A 4xx or 5xx reply to DATA is returned as it is.
    */
   public SmtpReply data(ContentWriter writer) throws UpstreamException {
     SmtpReply go = command("DATA");
     if (go.code() != ReplyCode.START_MAIL_INPUT) {
+      if (go.positive()) {
+        throw violation("DATA was answered " + go + " instead of 354");
+      }
       return go;
     }
+    SmtpReply result;
     try {
       DotStuffingOutputStream content = new DotStuffingOutputStream(out);
       writer.writeTo(content);
       content.finish();
       socket.setSoTimeout(millis(settings.dataTimeout()));
-      SmtpReply result = readReply();
+      result = readReply();
       socket.setSoTimeout(millis(settings.commandTimeout()));
-      return result;
     } catch (IOException e) {
       throw failure("the message", e);
     }
+    return finalReply("the message", closingCheck(result));
+  }
+
+  /** RFC 5321 §4.3.2: MAIL, RCPT and the message end in 2xx, 4xx or 5xx, never in 3xx. */
+  private SmtpReply finalReply(String what, SmtpReply reply) throws UpstreamException {
+    if (reply.code() >= 300 && reply.code() < 400) {
+      throw violation(what + " was answered " + reply);
+    }
+    return reply;
+  }
+
+  private UpstreamException violation(String what) {
+    close();
+    return new UpstreamException(Kind.PROTOCOL, where() + ": " + what);
+  }
+
+  /** 421: upstream closes its side (RFC 5321 §3.8); this connection is over. */
+  private SmtpReply closingCheck(SmtpReply reply) throws UpstreamException {
+    if (reply.code() == ReplyCode.SERVICE_NOT_AVAILABLE) {
+      close();
+      throw new UpstreamException(Kind.DROPPED, where() + " is closing: " + reply);
+    }
+    return reply;
   }
 
   /** Writes the message content; the stream dot-stuffs it. */
@@ -205,12 +256,17 @@ public final class UpstreamClient implements Closeable {
   }
 
   SmtpReply command(String line) throws UpstreamException {
-    return expect(
-        line.split(" ", 2)[0],
-        () -> {
-          send(line);
-          return readReply();
-        });
+    String verb = line.split(" ", 2)[0];
+    if (usable() && spokeUnasked()) {
+      throw violation("unasked bytes before " + verb);
+    }
+    return closingCheck(
+        expect(
+            verb,
+            () -> {
+              send(line);
+              return readReply();
+            }));
   }
 
   private void greet() throws UpstreamException {
@@ -306,6 +362,10 @@ public final class UpstreamClient implements Closeable {
 
   private UpstreamException failure(String what, IOException e) {
     close();
+    if (e instanceof ReplyReader.ProtocolException) {
+      return new UpstreamException(
+          Kind.PROTOCOL, where() + " during " + what + ": " + e.getMessage(), e);
+    }
     if (e instanceof SocketTimeoutException) {
       return new UpstreamException(
           Kind.TIMEOUT, where() + " did not answer " + what + " in time", e);

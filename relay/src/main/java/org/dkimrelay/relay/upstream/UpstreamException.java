@@ -12,8 +12,10 @@ public final class UpstreamException extends Exception {
     UNREACHABLE,
     /** It did not answer in time (RFC 5321 §4.5.3.2). */
     TIMEOUT,
-    /** It closed the connection or broke the protocol in the middle of a transaction. */
+    /** It closed the connection, or said 421, in the middle of a transaction. */
     DROPPED,
+    /** It answered what RFC 5321 does not allow there, or spoke unasked. */
+    PROTOCOL,
     /** TLS was required and could not be had, or the handshake or certificate check failed. */
     TLS,
     /** AUTH failed, or would have sent a password without TLS. */
@@ -43,6 +45,7 @@ public final class UpstreamException extends Exception {
       case UNREACHABLE, TIMEOUT ->
           SmtpReply.of(451, "4.4.1", "upstream unavailable: " + getMessage());
       case DROPPED -> SmtpReply.of(451, "4.4.2", "upstream connection lost: " + getMessage());
+      case PROTOCOL -> SmtpReply.of(451, "4.4.2", "upstream protocol violation: " + getMessage());
       // X.7.5: cryptographic failure; X.7.8: authentication credentials invalid.
       case TLS -> SmtpReply.of(451, "4.7.5", "upstream TLS failed: " + getMessage());
       case AUTH -> SmtpReply.of(451, "4.7.8", "upstream AUTH failed: " + getMessage());

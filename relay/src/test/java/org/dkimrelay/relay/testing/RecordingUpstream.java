@@ -41,6 +41,7 @@ public final class RecordingUpstream implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final Object changed = new Object();
+  private volatile boolean silentGreeting;
 
   private RecordingUpstream(List<String> extensions, SSLContext tls) throws IOException {
     this.extensions = List.copyOf(extensions);
@@ -66,6 +67,30 @@ public final class RecordingUpstream implements AutoCloseable {
     List<String> extensions = new ArrayList<>(List.of("PIPELINING", "8BITMIME", "STARTTLS"));
     extensions.addAll(List.of(moreExtensions));
     return new RecordingUpstream(extensions, tls);
+  }
+
+  /** From now on new connections are accepted but never greeted (a hung upstream). */
+  public RecordingUpstream silentGreeting() {
+    silentGreeting = true;
+    return this;
+  }
+
+  /**
+   * Closes every open connection, as upstream's idle timeout does (Postfix's smtpd_timeout), after
+   * writing {@code notice} (such as a 421 line) when it is not null.
+   */
+  public void closeConnections(String notice) throws IOException {
+    for (Socket socket : sockets) {
+      if (notice != null && !socket.isClosed()) {
+        try {
+          socket.getOutputStream().write((notice + "\r\n").getBytes(StandardCharsets.US_ASCII));
+          socket.getOutputStream().flush();
+        } catch (IOException e) {
+          // already gone
+        }
+      }
+      socket.close();
+    }
   }
 
   public int port() {
@@ -151,6 +176,10 @@ public final class RecordingUpstream implements AutoCloseable {
   private void serve(Socket socket, int connection) {
     try {
       Conversation conversation = new Conversation(socket);
+      if (silentGreeting) {
+        conversation.readLine(); // until the relay gives up and closes
+        return;
+      }
       conversation.reply("220 recording.test ESMTP");
       String mail = null;
       List<String> rcpts = new ArrayList<>();
@@ -197,6 +226,10 @@ public final class RecordingUpstream implements AutoCloseable {
           }
           conversation.reply("354 go ahead");
           byte[] wire = conversation.readData();
+          if (wire.length > sizeLimit()) {
+            conversation.reply("552 5.3.4 message too big for this server");
+            continue;
+          }
           String afterDot = override(".");
           if (DROP.equals(afterDot)) {
             socket.close();
@@ -224,6 +257,16 @@ public final class RecordingUpstream implements AutoCloseable {
     } finally {
       signal();
     }
+  }
+
+  /** RFC 1870: what "SIZE n" advertised (0 and no SIZE: no limit). */
+  private long sizeLimit() {
+    return extensions.stream()
+        .filter(e -> e.toUpperCase(Locale.ROOT).startsWith("SIZE "))
+        .mapToLong(e -> Long.parseLong(e.substring(5).trim()))
+        .filter(limit -> limit > 0)
+        .findFirst()
+        .orElse(Long.MAX_VALUE);
   }
 
   private String override(String upperCommand) {
