@@ -2,8 +2,10 @@ package org.dkimrelay.relay.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,12 +84,18 @@ public final class Dnsmasq implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
+  /** A port free for UDP and for TCP on 127.0.0.1: dnsmasq listens on both. */
   public static int freeUdpPort() {
-
-    try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    while (true) {
+      try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+          ServerSocket tcp =
+              new ServerSocket(udp.getLocalPort(), 1, InetAddress.getLoopbackAddress())) {
+        return tcp.getLocalPort();
+      } catch (BindException taken) {
+        // that number is in use for TCP: try another
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 

@@ -31,13 +31,26 @@ final class ServerProcess {
       }
       try (Socket probe = new Socket()) {
         probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-        return process;
+        // A probe whose own port is the one probed connected to itself (TCP simultaneous open,
+        // possible on loopback before the server binds) and blocks the server's bind: not ready.
+        if (probe.getLocalPort() != port) {
+          return process;
+        }
       } catch (IOException notYet) {
-        Thread.onSpinWait();
+        // not listening yet
       }
+      pause(); // a busy loop of probes would also make a self-connect likely
     }
     stop(process);
     throw new IllegalStateException(what + " did not listen on port " + port + " within 10 s");
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** SIGTERM, then SIGKILL if it has not gone within 5 s. */
