@@ -42,7 +42,7 @@ public record RelayConfig(
     dns = dns != null ? dns : new Dns(null, null);
     metrics = metrics != null ? metrics : new Metrics(null);
     log = log != null ? log : new Log(null, null);
-    rotation = rotation != null ? rotation : new Rotation(null, null, null);
+    rotation = rotation != null ? rotation : new Rotation(null, null, null, null);
   }
 
   public static RelayConfig defaults() {
@@ -325,10 +325,19 @@ public record RelayConfig(
    * replaces stays published for {@code grace}, is then revoked, and its record may go after
    * another {@code grace}.
    */
-  public record Rotation(Interval every, Interval publishDelay, Interval grace) {
+  /**
+   * {@code [rotation]}. {@code owner = false}: this instance never writes the keys directory; it
+   * follows what the owner (or a command) wrote there, every {@code dns.recheck}.
+   */
+  public record Rotation(Interval every, Interval publishDelay, Interval grace, Boolean owner) {
     public Rotation {
       publishDelay = publishDelay != null ? publishDelay : Interval.parse("1h");
       grace = grace != null ? grace : Interval.parse("7d");
+      owner = owner != null ? owner : Boolean.TRUE;
+    }
+
+    public boolean owns() {
+      return owner;
     }
 
     public RotationPolicy policy() {

@@ -63,6 +63,7 @@ public final class KeyRotation {
       }
       Instant now = clock.instant();
       List<Change> domainChanges = new ArrayList<>();
+      List<DkimKey> created = new ArrayList<>();
       boolean[] changed = new boolean[1];
       LifecycleFile.update(
           directory,
@@ -70,7 +71,8 @@ public final class KeyRotation {
             Map<String, KeyLifecycle> known = withUnknownKeysActive(domain, entries);
             for (KeyAlgorithm algorithm : policy.dueForRotation(known, now)) {
               DkimKey key =
-                  createStandby(generator, domain, algorithm, bitsOfActive(domain, known));
+                  newStandby(generator, domain, algorithm, bitsOfActive(domain, known), known);
+              created.add(key);
               known.put(key.selector().value(), KeyLifecycle.standby(algorithm, now));
               domainChanges.add(
                   new Change(
@@ -95,7 +97,8 @@ public final class KeyRotation {
             }
             changed[0] = step.signingChanged();
             return step.entries();
-          });
+          },
+          () -> created.forEach(this::store));
       changes.addAll(domainChanges);
       signingChanged |= changed[0];
     }
@@ -131,11 +134,12 @@ public final class KeyRotation {
         directory,
         entries -> {
           Map<String, KeyLifecycle> known = withUnknownKeysActive(domain, entries);
-          created[0] = createStandby(generator, domain, algorithm, bitsOfActive(domain, known));
+          created[0] = newStandby(generator, domain, algorithm, bitsOfActive(domain, known), known);
           known.put(
               created[0].selector().value(), KeyLifecycle.standby(algorithm, clock.instant()));
           return known;
-        });
+        },
+        () -> store(created[0]));
     return created[0];
   }
 
@@ -216,21 +220,28 @@ public final class KeyRotation {
     return 2048;
   }
 
-  private DkimKey createStandby(
-      DkimKeyGenerator generator, SigningDomain domain, KeyAlgorithm algorithm, int rsaBits) {
+  /**
+   * A new key under the next free dated selector, not stored yet: its file is written once its
+   * standby entry is (see {@link LifecycleFile#update(Path, java.util.function.UnaryOperator,
+   * Runnable)}). A selector in the lifecycle stays used: a revoked key's file is gone but its
+   * record may not be.
+   */
+  private DkimKey newStandby(
+      DkimKeyGenerator generator,
+      SigningDomain domain,
+      KeyAlgorithm algorithm,
+      int rsaBits,
+      Map<String, KeyLifecycle> known) {
     Selector dated = Selector.dated(YearMonth.now(clock), algorithm);
     Selector selector = dated;
-    for (int n = 2; keys.contains(domain, selector) || taken(domain, selector); n++) {
+    for (int n = 2; keys.contains(domain, selector) || known.containsKey(selector.value()); n++) {
       selector = new Selector(dated.value() + n);
     }
-    DkimKey key = generator.generate(domain, selector, algorithm, rsaBits);
-    keys.store(key, key.txtRecord(MailDnsPlan.DEFAULT_TTL));
-    return key;
+    return generator.generate(domain, selector, algorithm, rsaBits);
   }
 
-  /** A selector used before stays used: a revoked key's file is gone but its record may not be. */
-  private boolean taken(SigningDomain domain, Selector selector) {
-    return LifecycleFile.read(keys.root().resolve(domain.name())).containsKey(selector.value());
+  private void store(DkimKey key) {
+    keys.store(key, key.txtRecord(MailDnsPlan.DEFAULT_TTL));
   }
 
   private Publication published(KeyPublication publication, SigningDomain domain, String selector) {

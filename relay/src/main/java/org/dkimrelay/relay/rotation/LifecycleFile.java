@@ -79,14 +79,30 @@ public final class LifecycleFile {
   /** Applies {@code change} to the entries under the domain's lock and writes the result. */
   public static Map<String, KeyLifecycle> update(
       Path domainDirectory, UnaryOperator<Map<String, KeyLifecycle>> change) {
+    return update(domainDirectory, change, () -> {});
+  }
+
+  /**
+   * The same, then runs {@code afterWrite} still under the lock; if it fails, the file is put back.
+   * New key files are written there: a key file without its lifecycle entry counts as active, so
+   * the entry must exist before the file does, for every reader, locked or not.
+   */
+  public static Map<String, KeyLifecycle> update(
+      Path domainDirectory, UnaryOperator<Map<String, KeyLifecycle>> change, Runnable afterWrite) {
     Path lock = domainDirectory.resolve(".lifecycle.lock");
     try (FileChannel channel =
         FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      channel.lock(); // released when the channel closes
+      channel.lock(); // released when the channel closes; other processes wait (fcntl)
       Map<String, KeyLifecycle> before = read(domainDirectory);
       Map<String, KeyLifecycle> after = new TreeMap<>(change.apply(new TreeMap<>(before)));
       if (!after.equals(before)) {
         write(domainDirectory, after);
+      }
+      try {
+        afterWrite.run();
+      } catch (RuntimeException e) {
+        write(domainDirectory, before);
+        throw e;
       }
       return after;
     } catch (IOException e) {

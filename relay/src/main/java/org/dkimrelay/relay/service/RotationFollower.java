@@ -10,18 +10,30 @@ import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.rotation.KeyPublication;
 import org.dkimrelay.relay.rotation.KeyRotation;
 
-/** The running relay's side of key rotation: one step at start and every {@code dns.recheck}. */
+/**
+ * The running relay's side of key rotation: one step at start and every {@code dns.recheck}. An
+ * instance that does not own rotation ({@code [rotation] owner = false}) takes no step: it only
+ * follows what the lifecycle files say (see {@code RelayService}).
+ */
 final class RotationFollower {
+  private static final KeyRotation.Outcome NOTHING = new KeyRotation.Outcome(List.of(), false);
+
   private final KeyRotation rotation;
   private final KeyPublication publication;
   private final SecureRandom random;
+  private final boolean owner;
   private final Consumer<String> say;
 
   RotationFollower(
-      KeyRotation rotation, KeyPublication publication, SecureRandom random, Consumer<String> say) {
+      KeyRotation rotation,
+      KeyPublication publication,
+      SecureRandom random,
+      boolean owner,
+      Consumer<String> say) {
     this.rotation = rotation;
     this.publication = publication;
     this.random = random;
+    this.owner = owner;
     this.say = say;
   }
 
@@ -44,7 +56,7 @@ final class RotationFollower {
 
   /** One step: a standby key seen published switches, a retired key's grace ends, and so on. */
   KeyRotation.Outcome step() {
-    return rotation.step(publication, new DkimKeyGenerator(random));
+    return owner ? rotation.step(publication, new DkimKeyGenerator(random)) : NOTHING;
   }
 
   /** Tells the admin (output, log, metrics) what a rotation step changed. */

@@ -44,4 +44,33 @@ class LifecycleFileTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(dir.resolve(LifecycleFile.NAME).toString());
   }
+
+  @Test
+  void whatRunsAfterTheWriteSeesTheNewEntryAndAFailurePutsTheFileBack() throws Exception {
+    Instant now = Instant.parse("2026-12-02T10:00:00Z");
+    LifecycleFile.update(dir, entries -> Map.of("r1", KeyLifecycle.active(KeyAlgorithm.RSA, now)));
+    Map<String, KeyLifecycle> seen = new java.util.TreeMap<>();
+    LifecycleFile.update(
+        dir,
+        entries -> {
+          entries.put("r2", KeyLifecycle.standby(KeyAlgorithm.RSA, now));
+          return entries;
+        },
+        () -> seen.putAll(LifecycleFile.read(dir))); // where a new key file would be written
+    assertThat(seen).containsKeys("r1", "r2");
+
+    assertThatThrownBy(
+            () ->
+                LifecycleFile.update(
+                    dir,
+                    entries -> {
+                      entries.put("r3", KeyLifecycle.standby(KeyAlgorithm.RSA, now));
+                      return entries;
+                    },
+                    () -> {
+                      throw new IllegalStateException("disk full");
+                    }))
+        .hasMessage("disk full");
+    assertThat(LifecycleFile.read(dir)).containsOnlyKeys("r1", "r2");
+  }
 }

@@ -30,7 +30,9 @@ public final class RelayProcess implements AutoCloseable {
   private final int milterPort;
   private final Map<String, String> records;
   private final List<String> output;
-  private final BufferedReader stdout;
+  private final List<String> later = new ArrayList<>(); // printed after "listening"; guarded
+  private boolean ended; // guarded by later
+  private int awaited; // lines of later already passed by awaitLine
 
   private RelayProcess(
       Process process,
@@ -44,7 +46,28 @@ public final class RelayProcess implements AutoCloseable {
     this.milterPort = milterPort;
     this.records = records;
     this.output = output;
-    this.stdout = stdout;
+    Thread reader = new Thread(() -> collect(stdout), "relay-stdout-" + process.pid());
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Keeps reading what the relay prints, so it never blocks on a full pipe and a wait can end. */
+  private void collect(BufferedReader stdout) {
+    try {
+      for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
+        synchronized (later) {
+          later.add(line);
+          later.notifyAll();
+        }
+      }
+    } catch (IOException e) {
+      // the relay is gone
+    } finally {
+      synchronized (later) {
+        ended = true;
+        later.notifyAll();
+      }
+    }
   }
 
   /** The java command for the jar, with {@code jvmOptions} and then the CLI arguments. */
@@ -158,14 +181,46 @@ public final class RelayProcess implements AutoCloseable {
     awaitLine(text);
   }
 
-  /** Reads its standard output until a line contains {@code text}; returns that line. */
+  /**
+   * Waits for the next line (after the one the previous call returned) that contains {@code text},
+   * for at most two minutes; returns that line.
+   */
   public String awaitLine(String text) throws IOException {
-    for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
-      if (line.contains(text)) {
-        return line;
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    synchronized (later) {
+      while (true) {
+        for (; awaited < later.size(); awaited++) {
+          if (later.get(awaited).contains(text)) {
+            return later.get(awaited++);
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (ended || left <= 0) {
+          throw new AssertionError(
+              "the relay "
+                  + (ended ? "exited" : "went on for two minutes")
+                  + " without printing: "
+                  + text
+                  + "; it printed: "
+                  + later);
+        }
+        try {
+          later.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while waiting for: " + text, e);
+        }
       }
     }
-    throw new AssertionError("the relay exited without printing: " + text);
+  }
+
+  /** Every line it printed so far, the start-up lines included. */
+  public List<String> printed() {
+    List<String> all = new ArrayList<>(output);
+    synchronized (later) {
+      all.addAll(later);
+    }
+    return all;
   }
 
   /** SIGTERM through the process handle (so our pipes stay open), without waiting. */
