@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -90,9 +91,31 @@ final class KeysListCommand implements Callable<Integer> {
           row.algorithm(),
           lifecycle == null ? "?" : lifecycle.state().word(),
           lifecycle == null ? "" : Duration.between(lifecycle.created(), now).toDays() + "d",
-          lifecycle == null ? "" : policy.nextAction(lifecycle));
+          next(row, rows.values(), policy));
     }
     return exit;
+  }
+
+  /** The NEXT column: what happens to the key, or what the admin must do first. */
+  private static String next(Row row, Collection<Row> all, RotationPolicy policy) {
+    KeyLifecycle lifecycle = row.lifecycle();
+    if (row.algorithm().equals("UNUSABLE")) {
+      return "fix the key file first (see the error above); it does not sign";
+    }
+    if (lifecycle == null) {
+      return "";
+    }
+    if (lifecycle.state() == KeyState.ACTIVE) {
+      for (Row other : all) {
+        if (other.domain().equals(row.domain())
+            && other.lifecycle() != null
+            && other.lifecycle().state() == KeyState.STANDBY
+            && other.lifecycle().keyAlgorithm() == lifecycle.keyAlgorithm()) {
+          return "signing until standby " + other.selector() + " takes over";
+        }
+      }
+    }
+    return policy.nextAction(lifecycle);
   }
 
   /** Revoked and removed keys have no key file left, but their records may still need work. */

@@ -114,11 +114,11 @@ public final class KeyRotation {
               (selector, key) -> {
                 if (key.state() == KeyState.STANDBY) {
                   DkimKey standby = keys.load(domain, new Selector(selector));
+                  // The remark after ";" keeps the line a valid zone-file line to paste.
                   lines.add(
                       standby.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine()
-                          + "  (standby: "
-                          + policy.nextAction(key)
-                          + ")");
+                          + "  ; standby: "
+                          + policy.nextAction(key));
                 }
               });
     }
@@ -273,18 +273,13 @@ public final class KeyRotation {
     String name = domain + "/" + event.selector();
     return switch (event.to()) {
       case ACTIVE -> name + ": record seen in DNS, now signing with it";
-      case RETIRING ->
-          name
-              + ": retiring, no longer signing; keep its record published ("
-              + policy.nextAction(key)
-              + ")";
+      case RETIRING -> name + ": retiring, no longer signing; " + policy.nextAction(key);
       case REVOKED ->
           name
               + ": revoked, private key deleted; publish "
               + revokedRecord(domain, new Selector(event.selector()), key.keyAlgorithm()).zoneLine()
-              + " ("
-              + policy.nextAction(key)
-              + ")";
+              + "  ; it may be deleted after "
+              + RotationPolicy.at(key.revokedSince().plus(policy.grace()));
       case REMOVED -> name + ": removed; delete its TXT record";
       case STANDBY -> name + ": standby";
     };

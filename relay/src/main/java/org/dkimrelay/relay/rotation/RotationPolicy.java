@@ -2,6 +2,7 @@ package org.dkimrelay.relay.rotation;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -112,17 +113,22 @@ public record RotationPolicy(Optional<Duration> every, Duration publishDelay, Du
           key.publishedSeen() == null
               ? "publish its TXT record; the relay switches to it once DNS shows it"
               : "record seen; the relay switches to it at "
-                  + key.publishedSeen().plus(publishDelay);
+                  + at(key.publishedSeen().plus(publishDelay));
       case ACTIVE ->
           every
-              .map(period -> "rotation due " + key.activeSince().plus(period))
+              .map(period -> "rotation due " + at(key.activeSince().plus(period)))
               .orElse("signing; 'rotate DOMAIN' starts its successor");
       case RETIRING ->
-          "keep its TXT record published; revoked at " + key.retiringSince().plus(grace);
+          "keep its TXT record published; revoked at " + at(key.retiringSince().plus(grace));
       case REVOKED ->
           "publish the revoked record (empty p=); it may be deleted after "
-              + key.revokedSince().plus(grace);
+              + at(key.revokedSince().plus(grace));
       case REMOVED -> "delete its TXT record";
     };
+  }
+
+  /** A moment for people: ISO 8601 in UTC to the second ({@code 2026-12-09T01:25:22Z}). */
+  public static String at(Instant instant) {
+    return instant.truncatedTo(ChronoUnit.SECONDS).toString();
   }
 }

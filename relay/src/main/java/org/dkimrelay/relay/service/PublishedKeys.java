@@ -9,8 +9,6 @@ import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.rotation.KeyPublication;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * DNS-aware signing for {@code run}: which keys have their record published, at start and every
@@ -18,7 +16,6 @@ import org.slf4j.LoggerFactory;
  * only says which ones receivers cannot verify. A failed lookup keeps a key's state.
  */
 public final class PublishedKeys {
-  private static final Logger LOG = LoggerFactory.getLogger(PublishedKeys.class);
 
   private final KeyPublication publication;
   private SigningEngine engine;
@@ -93,11 +90,11 @@ public final class PublishedKeys {
   }
 
   /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
-  public void watch(MessagePipeline pipeline, Duration period, PrintWriter out) {
-    Repeating.every(period, "dns-recheck", () -> recheck(pipeline, out));
+  void watch(MessagePipeline pipeline, Duration period, Announcer announcer) {
+    Repeating.every(period, "dns-recheck", () -> recheck(pipeline, announcer));
   }
 
-  private synchronized void recheck(MessagePipeline pipeline, PrintWriter out) {
+  private synchronized void recheck(MessagePipeline pipeline, Announcer announcer) {
     List<KeyPublication.Status> statuses = publication.check(engine.table().keys());
     Set<SigningKey> now = usable(statuses, usable);
     if (now.equals(usable)) {
@@ -113,10 +110,7 @@ public final class PublishedKeys {
       boolean nowUsable = now.contains(status.key());
       if (nowUsable != before.contains(status.key())) {
         String action = nowUsable ? ": signing with it" : ": no longer signing with it";
-        String change = "dkimrelay: " + status.line() + (requirePublished ? action : "");
-        out.println(change);
-        out.flush();
-        LOG.warn(change);
+        announcer.warn("dkimrelay: " + status.line() + (requirePublished ? action : ""));
       }
     }
   }

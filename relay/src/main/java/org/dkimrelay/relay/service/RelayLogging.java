@@ -21,6 +21,10 @@ public final class RelayLogging {
     ch.qos.logback.classic.Logger root =
         (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.INFO);
+    // SubEthaSMTP's INFO lines ("SMTP server ... starting", even right before a bind fails) say
+    // nothing our own lines do not: its warnings and errors are kept.
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.subethamail"))
+        .setLevel(Level.WARN);
     if (format != RelayConfig.LogFormat.JSON) {
       return;
     }

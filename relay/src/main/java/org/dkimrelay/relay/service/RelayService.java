@@ -26,8 +26,6 @@ import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.rotation.KeyPublication;
 import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.smtp.RelayServer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The running relay: one signing pipeline and its front-ends (the SMTP proxy, the milter), the DNS
@@ -35,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * What the admin must know (records to publish, where it listens) goes to {@code out}.
  */
 public final class RelayService {
-  private static final Logger LOG = LoggerFactory.getLogger(RelayService.class);
 
   private final ConfigSource source;
   private final Clock clock;
   private final PrintWriter out;
+  private final Announcer announcer;
   private final RelayConfig running;
   private volatile RelayConfig current; // the last configuration read without error
   private final PublishedKeys published;
@@ -55,6 +53,7 @@ public final class RelayService {
     this.current = config;
     this.clock = clock;
     this.out = out;
+    this.announcer = new Announcer(out, config.log().format());
     KeyPublication publication;
     try {
       publication = new KeyPublication(DnsResolver.using(config.dns().resolver()));
@@ -69,7 +68,7 @@ public final class RelayService {
             publication,
             random,
             config.rotation().owns(),
-            this::say);
+            announcer);
     SigningEngine engine = engine(config);
     if (rotation.catchUp(metrics)) {
       engine = engine(config); // a rotation step came due while the relay was down
@@ -151,7 +150,7 @@ public final class RelayService {
     }
     out.flush();
     Duration recheck = config.dns().recheck().duration();
-    published.watch(pipeline, recheck, out);
+    published.watch(pipeline, recheck, announcer);
     Repeating.every(recheck, "rotation", this::followRotation);
   }
 
@@ -181,14 +180,13 @@ public final class RelayService {
    * rotation settings need a restart.
    */
   public synchronized void reload() {
-    String result;
     try {
       RelayConfig fresh = source.read();
       SigningEngine engine = engine(fresh);
       warnAboutDroppedDomains(engine);
       pipeline.replaceEngine(published.reload(engine, fresh.signing().requirePublished()));
       current = fresh;
-      result = "dkimrelay: reloaded: signing with " + published.signingKeys() + " key(s)";
+      String result = "dkimrelay: reloaded: signing with " + published.signingKeys() + " key(s)";
       if (!fresh.listen().equals(running.listen())
           || !fresh.milter().equals(running.milter())
           || !fresh.upstream().equals(running.upstream())
@@ -198,13 +196,12 @@ public final class RelayService {
         result +=
             "; listen, milter, upstream, dns, metrics and rotation changes take effect at restart";
       }
-      LOG.info(result);
+      announcer.info(result);
     } catch (ServiceException | KeyToolException | UncheckedIOException e) {
-      result = "dkimrelay: reload failed, keeping the running configuration: " + e.getMessage();
-      LOG.error(result);
+      announcer.warn(
+          "dkimrelay: reload failed, keeping the running configuration: " + e.getMessage());
     }
     synchronized (out) {
-      out.println(result);
       published.print(out);
       out.flush();
     }
@@ -215,7 +212,7 @@ public final class RelayService {
     Set<SigningDomain> remaining = domains(reloaded);
     for (SigningDomain domain : domains(published.allKeysEngine())) {
       if (!remaining.contains(domain)) {
-        say(
+        announcer.warn(
             "dkimrelay: warning: reload leaves "
                 + domain
                 + " without keys: its mail is no longer signed (signing.unknown-domain = "
@@ -293,7 +290,8 @@ public final class RelayService {
     try {
       onDisk = engine(config);
     } catch (ServiceException e) {
-      say("dkimrelay: rotation: cannot read the keys, signing as before: " + e.getMessage());
+      announcer.warn(
+          "dkimrelay: rotation: cannot read the keys, signing as before: " + e.getMessage());
       return;
     }
     List<String> signing = keyNames(onDisk.table().keys());
@@ -303,7 +301,7 @@ public final class RelayService {
     }
     rotation.report(outcome, pipeline.metrics()); // once the relay signs accordingly
     if (changedElsewhere && !outcome.signingChanged()) {
-      say(
+      announcer.info(
           "dkimrelay: rotation: the lifecycle changed (another dkimrelay or a command);"
               + " now signing with "
               + String.join(", ", signing));
@@ -315,14 +313,6 @@ public final class RelayService {
         .map(key -> key.key().domain() + "/" + key.key().selector())
         .sorted()
         .toList();
-  }
-
-  private void say(String line) {
-    LOG.warn(line);
-    synchronized (out) {
-      out.println(line);
-      out.flush();
-    }
   }
 
   private static String rootMessage(Throwable e) {

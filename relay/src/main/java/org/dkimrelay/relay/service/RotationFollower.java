@@ -3,7 +3,6 @@ package org.dkimrelay.relay.service;
 import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.util.List;
-import java.util.function.Consumer;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.relay.metrics.RelayMetrics;
@@ -22,19 +21,19 @@ final class RotationFollower {
   private final KeyPublication publication;
   private final SecureRandom random;
   private final boolean owner;
-  private final Consumer<String> say;
+  private final Announcer announcer;
 
   RotationFollower(
       KeyRotation rotation,
       KeyPublication publication,
       SecureRandom random,
       boolean owner,
-      Consumer<String> say) {
+      Announcer announcer) {
     this.rotation = rotation;
     this.publication = publication;
     this.random = random;
     this.owner = owner;
-    this.say = say;
+    this.announcer = announcer;
   }
 
   /**
@@ -49,7 +48,7 @@ final class RotationFollower {
       return outcome.signingChanged();
     } catch (UncheckedIOException | KeyToolException | IllegalArgumentException e) {
       // The keys sign as they are; the step is tried again every dns.recheck.
-      say.accept("dkimrelay: rotation step failed, trying again later: " + e.getMessage());
+      announcer.warn("dkimrelay: rotation step failed, trying again later: " + e.getMessage());
       return false;
     }
   }
@@ -63,7 +62,7 @@ final class RotationFollower {
   void report(KeyRotation.Outcome outcome, RelayMetrics metrics) {
     for (KeyRotation.Change change : outcome.changes()) {
       metrics.keyStateChanged(change.domain().name(), change.selector(), change.state().word());
-      say.accept("dkimrelay: rotation: " + change.line());
+      announcer.info("dkimrelay: rotation: " + change.line());
     }
   }
 

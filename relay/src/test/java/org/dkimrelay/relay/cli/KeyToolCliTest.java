@@ -100,7 +100,10 @@ class KeyToolCliTest {
 
     CliRun listed = CliRun.in(home, "keys", "list");
     assertThat(listed.exit()).isEqualTo(1);
-    assertThat(listed.out()).contains("UNUSABLE");
+    assertThat(listed.out())
+        .contains("UNUSABLE")
+        .contains("fix the key file first (see the error above); it does not sign")
+        .doesNotContain("starts its successor");
     assertThat(listed.err()).contains("chmod 600 " + keyFile);
   }
 

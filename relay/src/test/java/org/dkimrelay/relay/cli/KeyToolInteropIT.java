@@ -66,6 +66,7 @@ class KeyToolInteropIT {
             "mail");
 
     assertThat(imported.exit()).as(imported.err()).isZero();
+    assertThat(pkcs1).exists(); // copied, not moved
     byte[] spki =
         run("openssl", "rsa", "-in", pkcs1.toString(), "-pubout", "-outform", "DER").stdout();
     assertThat(imported.publishedValue())

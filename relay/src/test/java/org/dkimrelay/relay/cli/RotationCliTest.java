@@ -47,6 +47,12 @@ class RotationCliTest {
 
     CliRun ed = CliRun.in(home, "rotate", "example.com", "--algorithm", "ed25519", "--keys", keys);
     assertThat(ed.out()).startsWith("New standby key 202611e (ed25519) for example.com.");
+
+    // the active key's successor waits: keys list says so, not "'rotate DOMAIN' starts it"
+    assertThat(CliRun.in(home, "keys", "list", "--keys", keys).out())
+        .containsPattern(
+            "example\\.com +r1 +rsa 2048 +active .*signing until standby 202611r takes over")
+        .doesNotContain("'rotate DOMAIN' starts its successor");
   }
 
   @Test

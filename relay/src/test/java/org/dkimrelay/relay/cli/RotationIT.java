@@ -161,6 +161,26 @@ class RotationIT {
         .body();
   }
 
+  /**
+   * Every line that looks like a record is one a zone file takes as it is, remarks included: read
+   * by dnsjava's master-file parser.
+   */
+  private static void assertEveryRecordLineIsAZoneFileLine(List<String> output) throws Exception {
+    List<String> records =
+        output.stream().filter(line -> line.matches("\\s+\\S+\\. 3600 IN TXT .*")).toList();
+    assertThat(records).isNotEmpty();
+    for (String line : records) {
+      try (org.xbill.DNS.Master zone =
+          new org.xbill.DNS.Master(
+              new java.io.ByteArrayInputStream(line.strip().getBytes(StandardCharsets.US_ASCII)),
+              org.xbill.DNS.Name.root)) {
+        org.xbill.DNS.Record record = zone.nextRecord();
+        assertThat(record).as(line).isInstanceOf(org.xbill.DNS.TXTRecord.class);
+        assertThat(zone.nextRecord()).as(line).isNull();
+      }
+    }
+  }
+
   private String keysList() {
     return cli("keys", "list", "--config", dir.resolve("dkimrelay.toml").toString()).out();
   }
@@ -188,7 +208,9 @@ class RotationIT {
       assertThat(relay.output())
           .anyMatch(
               line ->
-                  line.contains(next + "._domainkey.example.com") && line.contains("(standby: "));
+                  line.contains(next + "._domainkey.example.com")
+                      && line.contains("  ; standby: "));
+      assertEveryRecordLineIsAZoneFileLine(relay.output());
       assertThat(send(relay)).isEqualTo("r1");
 
       publish(next);
@@ -253,5 +275,11 @@ class RotationIT {
           .contains(transition("r1", "retiring"))
           .contains(transition("r1", "revoked"));
     }
+    // Said once, on standard output; not again in the log (under systemd both reach the journal).
+    // SubEthaSMTP's own "SMTP server ... starting" INFO lines stay out of it too.
+    assertThat(Files.readString(dir.resolve("relay.log")))
+        .doesNotContain("rotation: example.com/")
+        .doesNotContain("SMTP server")
+        .contains("reply=\"250 2.0.0");
   }
 }
