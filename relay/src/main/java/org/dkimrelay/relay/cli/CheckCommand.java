@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "check",
     description = {
-      "Look up the domain's published records (DKIM for every local key, SPF, DMARC, MX, PTR)",
-      "and say, per record, pass/warn/fail and exactly what to publish. Exit 1 on any fail."
+      "Check the domain's published DNS records (DKIM, SPF, DMARC, MX, PTR).",
+      "Looks up DKIM for every local key; says per record pass/warn/fail and exactly what to",
+      "publish. Exit 1 on any fail."
     },
     mixinStandardHelpOptions = true)
 final class CheckCommand implements Callable<Integer> {
@@ -35,7 +36,7 @@ final class CheckCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "DOMAIN")
+  @Parameters(paramLabel = "DOMAIN", description = "The mail domain: the domain in From:.")
   String domain;
 
   @Mixin ResolverOption resolver;

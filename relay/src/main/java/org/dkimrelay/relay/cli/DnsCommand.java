@@ -11,6 +11,7 @@ import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.MailDnsPlan.PlannedRecord;
 import org.dkimrelay.keys.SigningDomain;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +29,7 @@ final class DnsCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(paramLabel = "DOMAIN")
+  @Parameters(paramLabel = "DOMAIN", description = "The mail domain: the domain in From:.")
   String domain;
 
   @Option(
@@ -37,11 +38,17 @@ final class DnsCommand implements Callable<Integer> {
       description = "The mail server's name, as in its SMTP banner (default: mail.DOMAIN).")
   String host;
 
-  @Option(names = "--ip", paramLabel = "IPV4", description = "The mail server's IPv4 address.")
-  String ipv4;
+  /** At least one address: picocli says so in the usage line and when both are missing. */
+  @ArgGroup(exclusive = false, multiplicity = "1", heading = "The mail server's address:%n")
+  Addresses addresses;
 
-  @Option(names = "--ipv6", paramLabel = "IPV6", description = "The mail server's IPv6 address.")
-  String ipv6;
+  static final class Addresses {
+    @Option(names = "--ip", paramLabel = "IPV4", description = "Its IPv4 address.")
+    String ipv4;
+
+    @Option(names = "--ipv6", paramLabel = "IPV6", description = "Its IPv6 address.")
+    String ipv6;
+  }
 
   @Option(
       names = "--rua",
@@ -73,8 +80,8 @@ final class DnsCommand implements Callable<Integer> {
         new MailDnsPlan.Inputs(
             signingDomain,
             host != null ? DnsNames.toAscii(host, "host name") : "mail." + signingDomain,
-            Optional.ofNullable(ipv4).map(MailDnsPlan::parseIpv4),
-            Optional.ofNullable(ipv6).map(MailDnsPlan::parseIpv6),
+            Optional.ofNullable(addresses.ipv4).map(MailDnsPlan::parseIpv4),
+            Optional.ofNullable(addresses.ipv6).map(MailDnsPlan::parseIpv6),
             domainKeys,
             rua);
     List<PlannedRecord> records = MailDnsPlan.records(inputs);
@@ -108,6 +115,12 @@ final class DnsCommand implements Callable<Integer> {
       out.printf(row, record.name(), record.type(), record.ttl(), record.value());
       out.println("    why: " + record.why());
     }
+    // A zone file takes at most 255 bytes per quoted string (RFC 1035 §3.3): BIND refuses the
+    // one-line value of an RSA record pasted as one string.
+    out.println();
+    out.println(
+        "VALUE is the one-line form for a web DNS panel. For a zone file (BIND, NSD) use --zone:");
+    out.println("it splits long TXT values into quoted strings of at most 255 bytes.");
   }
 
   private static void printZone(PrintWriter out, List<PlannedRecord> records) {

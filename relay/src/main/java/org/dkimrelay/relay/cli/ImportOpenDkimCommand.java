@@ -34,9 +34,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "import-opendkim",
     description = {
-      "Move an OpenDKIM set-up to dkimrelay: import every key with its selector (the records in",
-      "DNS keep verifying) and write a configuration with the same milter socket, internal",
-      "hosts, canonicalization and headers; prints what could not be carried over."
+      "Copy an OpenDKIM set-up: its keys, selectors and milter configuration.",
+      "Imports every key with its selector (the records in DNS keep verifying) and writes a",
+      "configuration with the same milter socket, internal hosts, canonicalization and headers;",
+      "prints what could not be carried over."
     },
     mixinStandardHelpOptions = true)
 final class ImportOpenDkimCommand implements Callable<Integer> {

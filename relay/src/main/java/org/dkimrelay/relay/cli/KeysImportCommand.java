@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
     name = "import",
     description = {
       "Import an existing private key so its published record keeps working.",
-      "Reads PKCS#1 (opendkim-genkey), PKCS#8 RSA/Ed25519, encrypted PEM,",
+      "Reads PKCS#8 RSA/Ed25519 (opendkim-genkey), PKCS#1, encrypted PEM,",
       "and the base64 Ed25519 key that dkimpy and rspamd write."
     },
     mixinStandardHelpOptions = true)
@@ -40,10 +40,18 @@ final class KeysImportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "The private key file.")
   Path file;
 
-  @Option(names = "--domain", paramLabel = "D", required = true)
+  @Option(
+      names = "--domain",
+      paramLabel = "D",
+      required = true,
+      description = "The domain the key signs for.")
   String domain;
 
-  @Option(names = "--selector", paramLabel = "S", required = true)
+  @Option(
+      names = "--selector",
+      paramLabel = "S",
+      required = true,
+      description = "Its selector: the one its record in DNS is published under.")
   String selector;
 
   @Option(

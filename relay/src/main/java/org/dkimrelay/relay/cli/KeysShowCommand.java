@@ -22,10 +22,13 @@ final class KeysShowCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "DOMAIN")
+  @Parameters(index = "0", paramLabel = "DOMAIN", description = "The key's domain.")
   String domain;
 
-  @Parameters(index = "1", paramLabel = "SELECTOR")
+  @Parameters(
+      index = "1",
+      paramLabel = "SELECTOR",
+      description = "The key's selector (see 'keys list').")
   String selector;
 
   @Mixin RecordOptions recordOptions;

@@ -25,10 +25,13 @@ abstract class KeysStateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "DOMAIN")
+  @Parameters(index = "0", paramLabel = "DOMAIN", description = "The key's domain.")
   String domain;
 
-  @Parameters(index = "1", paramLabel = "SELECTOR")
+  @Parameters(
+      index = "1",
+      paramLabel = "SELECTOR",
+      description = "The key's selector (see 'keys list').")
   String selector;
 
   @Mixin ConfigOptions options;

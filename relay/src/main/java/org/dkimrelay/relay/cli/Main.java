@@ -44,6 +44,7 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new RotateCommand(context));
     commandLine.addSubcommand(new ImportOpenDkimCommand(context));
     commandLine.addSubcommand(new OpenSmtpdFilterCommand(context));
+    commandLine.addSubcommand(new CommandLine.HelpCommand());
 
     commandLine.setOut(out);
     commandLine.setErr(err);
@@ -57,7 +58,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing command (see --help)");
+    throw new ParameterException(
+        spec.commandLine(), "missing command: " + String.join(", ", spec.subcommands().keySet()));
   }
 
   /** A bad option or argument: one line naming it and where help is, never the whole usage. */

@@ -17,8 +17,9 @@ import picocli.CommandLine.Mixin;
 @Command(
     name = "opensmtpd-filter",
     description = {
-      "The OpenSMTPD proc-exec filter (smtpd-filters(7)): signs each message in smtpd's own",
-      "pipeline. Run by smtpd: filter \"dkim\" proc-exec \"dkimrelay opensmtpd-filter\"."
+      "The OpenSMTPD proc-exec filter (smtpd-filters(7)), started by smtpd.",
+      "Signs each message in smtpd's own pipeline:",
+      "filter \"dkim\" proc-exec \"dkimrelay opensmtpd-filter\"."
     },
     mixinStandardHelpOptions = true)
 final class OpenSmtpdFilterCommand implements Callable<Integer> {

@@ -39,7 +39,7 @@ final class RotateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "DOMAIN")
+  @Parameters(index = "0", paramLabel = "DOMAIN", description = "The domain whose keys rotate.")
   String domain;
 
   @Option(

@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "run",
     description = {
-      "Start the relay: sign mail as a milter (Postfix) or as an SMTP proxy that forwards it",
-      "upstream.",
+      "Start the relay: a milter for Postfix, an SMTP proxy, or both.",
+      "The proxy signs mail and forwards it upstream; the milter signs in Postfix's queue.",
       "Prints, for each key it signs with, the TXT record that must be published."
     },
     mixinStandardHelpOptions = true)

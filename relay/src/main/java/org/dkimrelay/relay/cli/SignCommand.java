@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "sign",
     description = {
-      "Sign the message on standard input with the keys of its From domain;",
-      "the signed message goes to standard output (CRLF line endings)."
+      "Sign the message on standard input with the keys of its From domain.",
+      "The signed message goes to standard output (CRLF line endings)."
     },
     mixinStandardHelpOptions = true)
 final class SignCommand implements Callable<Integer> {

@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "verify",
     description = {
-      "Verify every DKIM-Signature of the message on standard input, one line each:",
-      "pass|fail|temperror d= s= a= reason. Exit 0 only if there is one and all pass."
+      "Verify every DKIM-Signature of the message on standard input.",
+      "One line each: pass|fail|temperror d= s= a= reason. Exit 0 only if there is one and all",
+      "pass."
     },
     mixinStandardHelpOptions = true)
 final class VerifyCommand implements Callable<Integer> {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -122,11 +123,51 @@ class KeyToolCliTest {
         .contains("v=spf1 ip4:192.0.2.10 ip6:2001:db8::25 -all")
         .contains(made.publishedValue())
         .contains("v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com")
-        .contains("stage 3: v=DMARC1; p=reject;");
+        .contains("stage 3: v=DMARC1; p=reject;")
+        .contains("For a zone file (BIND, NSD) use --zone");
     assertThat(zone.out())
         .contains("example.com. 3600 IN MX 10 mx.example.com.")
         .contains("; at your IP provider: 10.2.0.192.in-addr.arpa. 3600 IN PTR mx.example.com.")
         .contains("202611e._domainkey.example.com. 3600 IN TXT \"" + made.publishedValue() + "\"");
+  }
+
+  @Test
+  void dnsNeedsAnAddressAndSaysSoInItsUsage() {
+    CliRun run = CliRun.in(home, "dns", "example.com");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err()).contains("Missing required argument(s): ([--ip=IPV4] [--ipv6=IPV6])");
+    assertThat(CliRun.in(home, "dns", "--help").out())
+        .contains("([--ip=IPV4] [--ipv6=IPV6])")
+        .contains("DOMAIN            The mail domain");
+  }
+
+  @Test
+  void helpNamesEveryCommandInWholeSentencesAndHelpIsACommand() {
+    CliRun help = CliRun.in(home, "--help");
+    // each summary line of the command list ends a sentence, none is cut off mid-way
+    List<String> summaries = new java.util.ArrayList<>();
+    boolean commands = false;
+    for (String line : help.out().split("\n")) {
+      if (line.equals("Commands:")) {
+        commands = true;
+      } else if (commands && line.matches("  \\S.*")) {
+        summaries.add(line.trim());
+      } else if (commands && !summaries.isEmpty()) {
+        int last = summaries.size() - 1;
+        summaries.set(last, summaries.get(last) + " " + line.trim());
+      }
+    }
+    assertThat(summaries).hasSizeGreaterThan(10).allMatch(summary -> summary.endsWith("."));
+    assertThat(CliRun.in(home, "help", "sign").out()).startsWith("Usage: dkimrelay sign");
+    CliRun none = CliRun.in(home);
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.err())
+        .isEqualTo(
+            "dkimrelay: missing command: keygen, keys, dns, sign, verify, run, check, rotate,"
+                + " import-opendkim, opensmtpd-filter, help (see 'dkimrelay --help')\n");
+    assertThat(CliRun.in(home, "keys", "import", "--help").out())
+        .contains("The domain the key signs for.")
+        .contains("--selector=S");
   }
 
   @Test
@@ -155,7 +196,7 @@ class KeyToolCliTest {
         "import missing file | keys import /nonexistent --domain example.com --selector s | no such file: /nonexistent",
         "import no selector  | keys import /nonexistent --domain example.com | Missing required option: '--selector=S'",
         "bad ip              | dns example.com --ip 300.1.2.3             | invalid IPv4 address '300.1.2.3'",
-        "no ip               | dns example.com                            | give --ip IPV4 and/or --ipv6 IPV6",
+        "no ip               | dns example.com                            | Missing required argument(s): ([--ip=IPV4] [--ipv6=IPV6])",
         "bad host            | dns example.com --ip 192.0.2.1 --host a..b | invalid host name 'a..b'",
         "no command          | ''                                         | missing command",
         "keys alone          | keys                                       | missing subcommand",
