@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,6 +77,12 @@ final class KeysListCommand implements Callable<Integer> {
           new Row(entry.domain().name(), entry.selector().value(), algorithm, known));
     }
     addRevoked(directory, lifecycles, rows);
+    if (rows.isEmpty() && !Files.isDirectory(directory.root())) {
+      throw new UserError(
+          "the keys directory "
+              + directory.root()
+              + " does not exist (check --keys or signing.keys; 'keygen DOMAIN' creates it)");
+    }
     if (rows.isEmpty()) {
       out.println("No keys in " + directory.root() + ": create one with 'keygen DOMAIN'.");
       return ExitCode.OK;

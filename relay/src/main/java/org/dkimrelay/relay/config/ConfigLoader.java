@@ -3,12 +3,17 @@ package org.dkimrelay.relay.config;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +29,13 @@ public final class ConfigLoader {
           .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          // max-sessions = "64" is a mistake to report, not a number to guess at
+          .withCoercionConfig(
+              LogicalType.Integer,
+              config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail))
+          .withCoercionConfig(
+              LogicalType.Boolean,
+              config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail))
           .defaultPropertyInclusion(
               JsonInclude.Value.construct(
                   JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
@@ -97,8 +109,40 @@ public final class ConfigLoader {
           + "' is not a valid "
           + typeName(invalid.getTargetType());
     }
-    if (e instanceof UnrecognizedPropertyException unknown) {
-      return line + ": unknown key '" + key + "'";
+    if (e instanceof UnrecognizedPropertyException) {
+      return TomlLines.isTableHeader(text, lineNumber, key)
+          ? line + ": unknown section [" + key + "]"
+          : line + ": unknown key '" + key + "'";
+    }
+    if (e instanceof MismatchedInputException mismatched && mismatched.getTargetType() != null) {
+      String written = TomlLines.valueOn(text, lineNumber);
+      String unquoted = written.replaceAll("^[\"']|[\"']$", "");
+      boolean number = typeName(mismatched.getTargetType()).equals("whole number");
+      if (!written.equals(unquoted) && unquoted.matches(number ? "[-+]?\\d+" : "true|false")) {
+        return line
+            + ": "
+            + key
+            + ": "
+            + written
+            + " is a string; write "
+            + (number ? "a whole number" : "true or false")
+            + " without quotes";
+      }
+      return line
+          + ": "
+          + key
+          + ": '"
+          + unquoted
+          + "' is not a valid "
+          + typeName(mismatched.getTargetType());
+    }
+    if (e instanceof StreamReadException) {
+      String source = TomlLines.lineAt(text, lineNumber).strip();
+      String hint =
+          TomlLines.unquotedWord(source)
+              .map(w -> " (a text value needs quotes: \"" + w + "\")")
+              .orElse("");
+      return line + ": not valid TOML: " + source + hint;
     }
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {

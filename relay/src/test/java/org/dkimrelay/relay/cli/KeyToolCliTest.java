@@ -132,6 +132,17 @@ class KeyToolCliTest {
   }
 
   @Test
+  void keysListOfAMissingDirectorySaysSoAndFails() {
+    CliRun run = CliRun.in(home, "keys", "list", "--keys", home.resolve("nonexistent").toString());
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.err())
+        .isEqualTo(
+            "dkimrelay: the keys directory "
+                + home.resolve("nonexistent")
+                + " does not exist (check --keys or signing.keys; 'keygen DOMAIN' creates it)\n");
+  }
+
+  @Test
   void dnsNeedsAnAddressAndSaysSoInItsUsage() {
     CliRun run = CliRun.in(home, "dns", "example.com");
     assertThat(run.exit()).isEqualTo(2);

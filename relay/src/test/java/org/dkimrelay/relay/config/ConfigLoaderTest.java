@@ -63,6 +63,11 @@ class ConfigLoaderTest {
         "open over IPv6   | '[listen]\naddress = \"[::]:10027\"\nallow = [\"::/0\"]' | narrow allow to your MTA's addresses, or set users-file",
         "users, no TLS    | '[listen]\nusers-file = \"users\"'      | users-file: AUTH is offered only inside TLS",
         "half a TLS       | '[listen.tls]\ncertificate = \"c.pem\"'  | tls needs both certificate and key",
+        "unknown section  | '[dsn]\nresolver = \"x\"'                | test.toml:1: unknown section [dsn]",
+        "unknown subtable | '[listen.tsl]\ncertificate = \"c.pem\"'  | test.toml:1: unknown section [listen.tsl]",
+        "string for int   | '[listen]\nmax-sessions = \"64\"'         | test.toml:2: listen.max-sessions: \"64\" is a string; write a whole number without quotes",
+        "string for bool  | '[log]\nexplain = \"true\"'               | test.toml:2: log.explain: \"true\" is a string; write true or false without quotes",
+        "unquoted string  | '[log]\nformat = json'                   | test.toml:2: not valid TOML: format = json (a text value needs quotes: \"json\")",
       })
   void badConfigNamesFileLineAndProblem(String label, String toml, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse(toml.replace("\\n", "\n"), "test.toml"))
