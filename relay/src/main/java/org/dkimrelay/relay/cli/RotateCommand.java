@@ -1,6 +1,8 @@
 package org.dkimrelay.relay.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -60,21 +62,8 @@ final class RotateCommand implements Callable<Integer> {
     KeyDirectory keys = options.directory(context);
     RelayConfig config = options.config(context);
     KeyRotation rotation = new KeyRotation(keys, config.rotation().policy(), context.clock());
-    Map<String, KeyLifecycle> before =
-        LifecycleFile.read(keys.root().resolve(signingDomain.name()));
-    Set<KeyAlgorithm> inUse = EnumSet.noneOf(KeyAlgorithm.class);
-    Set<KeyAlgorithm> waiting = EnumSet.noneOf(KeyAlgorithm.class);
-    for (KeyDirectory.Entry entry : keys.list()) {
-      if (entry.domain().equals(signingDomain)) {
-        KeyLifecycle known = before.get(entry.selector().value());
-        KeyAlgorithm algorithm = keys.load(entry.domain(), entry.selector()).algorithm();
-        if (known == null || known.state() == KeyState.ACTIVE) {
-          inUse.add(algorithm);
-        } else if (known.state() == KeyState.STANDBY) {
-          waiting.add(algorithm);
-        }
-      }
-    }
+    DomainKeys current = DomainKeys.of(keys, signingDomain);
+    Set<KeyAlgorithm> inUse = current.active().keySet();
     if (inUse.isEmpty()) {
       throw new UserError(
           "no active key for "
@@ -94,7 +83,7 @@ final class RotateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     DkimKeyGenerator generator = new DkimKeyGenerator(context.random());
     for (KeyAlgorithm algorithm : wanted) {
-      if (waiting.contains(algorithm)) {
+      if (current.waiting().contains(algorithm)) {
         out.println(
             signingDomain
                 + " already has a standby "
@@ -112,6 +101,15 @@ final class RotateCommand implements Callable<Integer> {
               + signingDomain
               + ". Publish:");
       out.println("  " + key.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
+      List<String> replaced = current.active().getOrDefault(algorithm, List.of());
+      if (replaced.size() > 1) {
+        out.println(
+            "It takes over from every active "
+                + algorithm.keyType()
+                + " key: "
+                + String.join(", ", replaced)
+                + (algorithm == KeyAlgorithm.RSA ? "; it has the largest of their sizes." : "."));
+      }
     }
     out.println();
     out.println(
@@ -124,5 +122,28 @@ final class RotateCommand implements Callable<Integer> {
             + config.rotation().grace()
             + ") and is then revoked. 'keys list' shows each step.");
     return ExitCode.OK;
+  }
+
+  /** The domain's active keys by algorithm ("r1 (rsa 2048)"), and the algorithms with a standby. */
+  private record DomainKeys(Map<KeyAlgorithm, List<String>> active, Set<KeyAlgorithm> waiting) {
+    static DomainKeys of(KeyDirectory keys, SigningDomain domain) {
+      Map<String, KeyLifecycle> lifecycle = LifecycleFile.read(keys.root().resolve(domain.name()));
+      Map<KeyAlgorithm, List<String>> active = new EnumMap<>(KeyAlgorithm.class);
+      Set<KeyAlgorithm> waiting = EnumSet.noneOf(KeyAlgorithm.class);
+      for (KeyDirectory.Entry entry : keys.list()) {
+        if (entry.domain().equals(domain)) {
+          KeyLifecycle known = lifecycle.get(entry.selector().value());
+          DkimKey key = keys.load(entry.domain(), entry.selector());
+          if (known == null || known.state() == KeyState.ACTIVE) {
+            active
+                .computeIfAbsent(key.algorithm(), a -> new ArrayList<>())
+                .add(entry.selector() + " (" + key.describe() + ")");
+          } else if (known.state() == KeyState.STANDBY) {
+            waiting.add(key.algorithm());
+          }
+        }
+      }
+      return new DomainKeys(active, waiting);
+    }
   }
 }

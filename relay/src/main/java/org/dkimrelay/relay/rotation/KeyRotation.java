@@ -209,15 +209,19 @@ public final class KeyRotation {
     return entries;
   }
 
-  /** RSA successors keep the size of the key they replace. */
+  /**
+   * The size of an RSA successor. It takes over from every active RSA key of the domain at once, so
+   * it gets the largest of their sizes: a rotation never makes a key weaker than one it retires.
+   */
   private int bitsOfActive(SigningDomain domain, Map<String, KeyLifecycle> entries) {
+    int bits = 0;
     for (Map.Entry<String, KeyLifecycle> entry : entries.entrySet()) {
       if (entry.getValue().state() == KeyState.ACTIVE
           && entry.getValue().keyAlgorithm() == KeyAlgorithm.RSA) {
-        return keys.load(domain, new Selector(entry.getKey())).bits();
+        bits = Math.max(bits, keys.load(domain, new Selector(entry.getKey())).bits());
       }
     }
-    return 2048;
+    return bits > 0 ? bits : 2048;
   }
 
   /**

@@ -56,6 +56,29 @@ class RotationCliTest {
   }
 
   @Test
+  void severalActiveRsaKeysRotateIntoOneOfTheLargestSize() {
+    assertThat(
+            CliRun.in(
+                    home,
+                    "keygen",
+                    "example.com",
+                    "--selector",
+                    "big",
+                    "--bits",
+                    "4096",
+                    "--keys",
+                    keys)
+                .exit())
+        .isZero();
+    CliRun rotate = CliRun.in(home, "rotate", "example.com", "--keys", keys);
+    assertThat(rotate.out())
+        .startsWith("New standby key 202611r (rsa 4096) for example.com.")
+        .contains(
+            "It takes over from every active rsa key: big (rsa 4096), r1 (rsa 2048); it has the"
+                + " largest of their sizes.");
+  }
+
+  @Test
   void retireAndRevokeByHand() throws Exception {
     CliRun.in(home, "rotate", "example.com", "--keys", keys);
     CliRun standby = CliRun.in(home, "keys", "retire", "example.com", "202611r", "--keys", keys);
