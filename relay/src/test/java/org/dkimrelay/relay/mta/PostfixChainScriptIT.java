@@ -1,0 +1,69 @@
+package org.dkimrelay.relay.mta;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.dkimrelay.relay.testing.ExternalTool;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * scripts/postfix-chain on Debian's stock main.cf and master.cf, as a new admin meets it: the
+ * submission service is commented out there.
+ */
+class PostfixChainScriptIT {
+  @TempDir Path dir;
+
+  private ExternalTool.Result chain(String... args) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(Path.of("..", "scripts", "postfix-chain").toAbsolutePath().toString()));
+    command.addAll(List.of(args));
+    command.addAll(List.of("-c", dir.toString()));
+    return ExternalTool.run(command);
+  }
+
+  private List<String> backups() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).filter(n -> n.contains("backup")).toList();
+    }
+  }
+
+  @Test
+  void aStockDebianConfigurationIsToldHowToAddSubmissionAndAppliedOnce() throws Exception {
+    Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
+    Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
+    String addSubmission =
+        "postconf -c " + dir + " -M 'submission/inet=submission inet n - y - - smtpd'";
+
+    ExternalTool.Result refused = chain("--apply");
+    assertThat(refused.exit()).isEqualTo(2);
+    assertThat(refused.stderr()).contains(addSubmission);
+    assertThat(backups()).isEmpty();
+
+    ExternalTool.Result check = chain("--check");
+    assertThat(check.exit()).isEqualTo(1);
+    assertThat(check.out().lines().filter(line -> line.contains("submission/inet in master.cf")))
+        .containsExactly(
+            "missing: service submission/inet in master.cf; add it with: " + addSubmission);
+    assertThat(check.out()).contains("add the missing service(s) as shown, then run");
+
+    assertThat(ExternalTool.run(List.of("sh", "-c", addSubmission)).exit()).isZero();
+    assertThat(chain("--apply").exit()).isZero();
+    assertThat(backups()).hasSize(2); // main.cf and master.cf, once
+    ExternalTool.Result again = chain("--apply");
+    assertThat(again.out()).contains("nothing to change");
+    assertThat(backups()).hasSize(2);
+    assertThat(chain("--check").exit()).isZero();
+
+    // what it prints without --apply are commands to run, not comments
+    assertThat(chain().out())
+        .contains("postconf -c " + dir + " -P 'submission/inet/smtpd_milters=inet:127.0.0.1:8891'")
+        .contains("postconf -c " + dir + " -e 'milter_protocol=6'");
+  }
+}
