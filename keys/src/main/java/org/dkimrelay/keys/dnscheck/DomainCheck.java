@@ -46,12 +46,19 @@ public final class DomainCheck {
     for (DkimKey key : in.keys()) {
       findings.add(dkim(key));
     }
+    MailHostCheck host = new MailHostCheck(dns);
     List<DnsQuery.Mx> mx = new ArrayList<>();
-    findings.addAll(mx(domain, mx));
-    Optional<InetAddress> ip = in.ip().isPresent() ? in.ip() : firstAddress(mx);
+    List<Finding> mxFindings = host.mx(domain, mx);
+    findings.addAll(mxFindings);
+    Optional<InetAddress> ip = in.ip().isPresent() ? in.ip() : host.firstAddress(mx);
     findings.add(spf(domain, ip));
     findings.add(dmarc(domain));
-    findings.add(ptr(ip, in.helo().orElse(mx.isEmpty() ? null : mx.get(0).host())));
+    Optional<String> expected = in.helo().or(() -> mx.stream().findFirst().map(DnsQuery.Mx::host));
+    boolean mxHostBroken =
+        in.helo().isEmpty()
+            && !mxFindings.isEmpty()
+            && mxFindings.get(0).status() == Finding.Status.FAIL;
+    findings.add(host.ptr(ip, expected, mxHostBroken));
     return findings;
   }
 
@@ -64,8 +71,7 @@ public final class DomainCheck {
     try {
       records = dns.txt(bare);
     } catch (DnsFailure e) {
-      return Finding.fail(
-          "DKIM", bare, "lookup failed: " + e.getMessage() + " (not a missing record; try again)");
+      return Finding.lookupFailed("DKIM", bare, e);
     }
     if (records.isEmpty()) {
       return Finding.fail("DKIM", bare, "no record", publish);
@@ -111,73 +117,12 @@ public final class DomainCheck {
         "DKIM", bare, "published key matches " + key.selector() + " (" + key.describe() + ")");
   }
 
-  private List<Finding> mx(String domain, List<DnsQuery.Mx> found) {
-    List<DnsQuery.Mx> records;
-    try {
-      records = dns.mx(domain);
-    } catch (DnsFailure e) {
-      return List.of(
-          Finding.fail(
-              "MX", domain, "lookup failed: " + e.getMessage() + " (not a missing record)"));
-    }
-    found.addAll(records);
-    if (records.isEmpty()) {
-      return List.of(
-          Finding.fail(
-              "MX",
-              domain,
-              "no MX record",
-              "publish: " + domain + ". 3600 IN MX 10 mail." + domain + "."));
-    }
-    List<Finding> findings = new ArrayList<>();
-    for (DnsQuery.Mx mx : records) {
-      try {
-        if (!dns.cname(mx.host()).isEmpty()) {
-          findings.add(
-              Finding.fail(
-                  "MX",
-                  domain,
-                  "MX target " + mx.host() + " is a CNAME (RFC 2181 §10.3)",
-                  "point the MX at the host's own name, which has A/AAAA records"));
-        } else if (dns.addresses(mx.host()).isEmpty()) {
-          findings.add(
-              Finding.fail(
-                  "MX",
-                  domain,
-                  "MX target " + mx.host() + " has no A or AAAA record",
-                  "publish: " + mx.host() + ". 3600 IN A <the mail host's address>"));
-        } else {
-          findings.add(Finding.pass("MX", domain, mx.preference() + " " + mx.host()));
-        }
-      } catch (DnsFailure e) {
-        findings.add(
-            Finding.fail("MX", domain, "lookup of " + mx.host() + " failed: " + e.getMessage()));
-      }
-    }
-    return findings;
-  }
-
-  private Optional<InetAddress> firstAddress(List<DnsQuery.Mx> mx) {
-    for (DnsQuery.Mx record : mx) {
-      try {
-        List<InetAddress> addresses = dns.addresses(record.host());
-        if (!addresses.isEmpty()) {
-          return Optional.of(addresses.get(0));
-        }
-      } catch (DnsFailure e) {
-        // reported by the MX check
-      }
-    }
-    return Optional.empty();
-  }
-
   private Finding spf(String domain, Optional<InetAddress> ip) {
     String record;
     try {
       record = SpfEvaluator.record(dns.txt(domain), domain);
     } catch (DnsFailure e) {
-      return Finding.fail(
-          "SPF", domain, "lookup failed: " + e.getMessage() + " (not a missing record)");
+      return Finding.lookupFailed("SPF", domain, e);
     } catch (SpfEvaluator.PermError e) {
       return Finding.fail("SPF", domain, e.getMessage(), "merge them into one v=spf1 record");
     }
@@ -216,7 +161,15 @@ public final class DomainCheck {
                   "once DMARC is enforced, -all is the clearer policy")
               : Finding.pass("SPF", domain, found);
       case "temperror" ->
-          Finding.fail("SPF", domain, found + " (lookup failed, not a missing record)");
+          new Finding(
+              Finding.Status.FAIL,
+              "SPF",
+              domain,
+              found + " (lookup failed, not a missing record)",
+              Finding.lookupFix(
+                  result.detail().contains("REFUSED")
+                      ? DnsFailure.Kind.REFUSED
+                      : DnsFailure.Kind.OTHER));
       case "permerror" ->
           Finding.fail("SPF", domain, found, "fix the record; receivers treat it as broken");
       default ->
@@ -242,8 +195,7 @@ public final class DomainCheck {
               .filter(t -> t.toLowerCase(Locale.ROOT).startsWith("v=dmarc1"))
               .toList();
     } catch (DnsFailure e) {
-      return Finding.fail(
-          "DMARC", name, "lookup failed: " + e.getMessage() + " (not a missing record)");
+      return Finding.lookupFailed("DMARC", name, e);
     }
     if (records.isEmpty()) {
       return Finding.fail(
@@ -290,49 +242,5 @@ public final class DomainCheck {
           "next, when reports show your mail passing: \"" + stages.get(1) + "\"");
     }
     return Finding.pass("DMARC", name, found);
-  }
-
-  private Finding ptr(Optional<InetAddress> ip, String expectedName) {
-    if (ip.isEmpty()) {
-      return Finding.warn(
-          "PTR", "-", "not checked: no sending IP (give --ip, or publish MX and A records)");
-    }
-    String address = ip.get().getHostAddress();
-    try {
-      List<String> names = dns.ptr(ip.get());
-      if (names.isEmpty()) {
-        return Finding.fail(
-            "PTR",
-            address,
-            "no PTR record",
-            "ask the provider of "
-                + address
-                + " to set its PTR to your mail host's name"
-                + (expectedName == null ? "" : " (" + expectedName + ")"));
-      }
-      String name = names.get(0);
-      if (!dns.addresses(name).contains(ip.get())) {
-        return Finding.fail(
-            "PTR",
-            address,
-            "PTR "
-                + name
-                + " does not resolve back to "
-                + address
-                + " (no forward-confirmed reverse DNS)",
-            "publish: " + name + ". 3600 IN A " + address);
-      }
-      if (expectedName != null && !name.equalsIgnoreCase(expectedName)) {
-        return Finding.fail(
-            "PTR",
-            address,
-            "PTR " + name + " is not the HELO/mail host name " + expectedName,
-            "make the PTR, the A record and the SMTP banner name the same host");
-      }
-      return Finding.pass("PTR", address, name + " (resolves back to " + address + ")");
-    } catch (DnsFailure e) {
-      return Finding.fail(
-          "PTR", address, "lookup failed: " + e.getMessage() + " (not a missing record)");
-    }
   }
 }

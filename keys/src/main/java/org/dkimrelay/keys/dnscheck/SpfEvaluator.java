@@ -110,12 +110,12 @@ final class SpfEvaluator {
     }
     if (lower.equals("a") || lower.startsWith("a:") || lower.startsWith("a/")) {
       count();
-      return dns.addresses(target(mechanism, domain)).stream().anyMatch(ip::equals);
+      return dns.addresses(target(mechanism, domain), DnsQuery.Family.of(ip)).contains(ip);
     }
     if (lower.equals("mx") || lower.startsWith("mx:") || lower.startsWith("mx/")) {
       count();
       for (DnsQuery.Mx mx : dns.mx(target(mechanism, domain))) {
-        if (dns.addresses(mx.host()).contains(ip)) {
+        if (dns.addresses(mx.host(), DnsQuery.Family.of(ip)).contains(ip)) {
           return true;
         }
       }

@@ -26,13 +26,15 @@ class SpfEvaluatorTest {
     }
 
     @Override
-    public List<InetAddress> addresses(String name) {
-      return addresses.getOrDefault(name, List.of());
+    public List<InetAddress> addresses(String name, Family family) {
+      return addresses.getOrDefault(name, List.of()).stream()
+          .filter(address -> Family.of(address) == family)
+          .toList();
     }
 
     @Override
-    public List<String> cname(String name) {
-      return List.of();
+    public boolean isAlias(String name) {
+      return false;
     }
 
     @Override

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.dkimrelay.relay.testing.Dnsmasq;
 import org.junit.jupiter.api.BeforeEach;
@@ -185,6 +187,10 @@ class CheckIT {
                 "mx-host=example.com,alias.example.com,10",
                 "cname=alias.example.com,mail.example.com"));
     assertThat(cname.out()).contains("MX target alias.example.com is a CNAME");
+    // one cause, reported once: the PTR names mail.example.com, the host the alias points to
+    assertThat(cname.out())
+        .doesNotContain("fail  PTR")
+        .contains("not compared with alias.example.com, whose MX fails above");
 
     CliRun ptr =
         check(
@@ -194,7 +200,9 @@ class CheckIT {
                 "ptr-record=10.2.0.192.in-addr.arpa,elsewhere.example.net",
                 "local=/example.net/"),
             "--ip",
-            "192.0.2.10");
+            "192.0.2.10",
+            "--helo",
+            "elsewhere.example.net"); // the name matches: only the forward lookup is wrong
     assertThat(ptr.exit()).isEqualTo(1);
     assertThat(ptr.out())
         .contains("fail  PTR")
@@ -202,10 +210,10 @@ class CheckIT {
   }
 
   @Test
-  void aResolverThatDoesNotAnswerIsNotAMissingRecord() throws Exception {
-    int silent;
+  void anUnreachableResolverIsOneLineNamingItNotAMissingRecord() throws Exception {
+    int closed;
     try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      silent = socket.getLocalPort();
+      closed = socket.getLocalPort();
     }
     CliRun run =
         CliRun.in(
@@ -213,14 +221,68 @@ class CheckIT {
             "check",
             "example.com",
             "--resolver",
-            "127.0.0.1:" + silent,
+            "127.0.0.1:" + closed,
             "--ip",
             "192.0.2.10");
     assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.out().lines())
+        .containsExactly(
+            "fail  DNS    -  127.0.0.1:"
+                + closed
+                + " did not answer (example.com TXT: network error): nothing was checked",
+            "      fix: give --resolver a DNS server that answers");
+    assertThat(run.out()).doesNotContain("no record");
+  }
+
+  @Test
+  void aSilentResolverIsAskedOnceNotOncePerRecord() throws Exception {
+    try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      AtomicInteger questions = new AtomicInteger();
+      Thread counter =
+          new Thread(
+              () -> {
+                byte[] buffer = new byte[512];
+                while (!silent.isClosed()) {
+                  try {
+                    silent.receive(new DatagramPacket(buffer, buffer.length));
+                    questions.incrementAndGet(); // and never answered
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      counter.setDaemon(true);
+      counter.start();
+      CliRun run =
+          CliRun.in(
+              home, "check", "example.com", "--resolver", "127.0.0.1:" + silent.getLocalPort());
+      assertThat(run.exit()).isEqualTo(1);
+      assertThat(run.out())
+          .startsWith("fail  DNS    -  127.0.0.1:" + silent.getLocalPort() + " did not answer")
+          .contains("fix: give --resolver a DNS server that answers");
+      assertThat(questions.get()).isBetween(1, 3); // one lookup; before, about eight timeouts
+    }
+  }
+
+  @Test
+  void aServerThatRefusesSaysToAskARecursiveResolver() {
+    // dnsmasq serves no reverse zone for 198.51.100.0/24 and refuses the PTR question, as BIND
+    // does for a zone it does not serve when recursion is off
+    CliRun run = check(zone -> zone, "--ip", "198.51.100.7");
     assertThat(run.out())
-        .contains("lookup failed")
-        .doesNotContain("no record")
-        .doesNotContain("no MX record");
+        .contains("fail  PTR    198.51.100.7")
+        .contains("REFUSED")
+        .contains("fix: the server refused the question: give --resolver a recursive resolver")
+        .contains("a PTR record is published by the provider of 198.51.100.7");
+  }
+
+  @Test
+  void aServerThatRefusesCnameAndAaaaQuestionsStillPassesARightZone() {
+    // without local=/example.com/ dnsmasq answers the names it holds and refuses every other
+    // question (CNAME, AAAA, names it lacks): the records are right, so every check passes
+    CliRun run = check(replacing("local=/example.com/"));
+    assertThat(run.out()).doesNotContain("fail  MX").doesNotContain("fail  PTR");
+    assertThat(run.out()).contains("pass  MX").contains("mail.example.com (resolves back to");
   }
 
   @Test
