@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.dkimrelay.relay.config.ConfigException;
+import org.dkimrelay.relay.config.ConfigLoader;
 
 /**
  * {@code dkimrelay run} as users start it: the shaded jar in its own JVM. Started and stopped by
@@ -102,6 +104,7 @@ public final class RelayProcess implements AutoCloseable {
   /** As {@link #start}, run by {@code wrapper} (for example {@code prlimit} with its options). */
   public static RelayProcess startUnder(
       List<String> wrapper, Path log, List<String> jvmOptions, String... args) throws IOException {
+    refuseTheSystemResolver(args);
     List<String> command = new ArrayList<>(wrapper);
     command.addAll(command(jvmOptions, args));
     Process process =
@@ -131,6 +134,40 @@ public final class RelayProcess implements AutoCloseable {
     }
     throw new AssertionError(
         "the relay exited before listening: " + lines + "\n" + Files.readString(log));
+  }
+
+  /**
+   * Tests and benchmarks talk to 127.0.0.1 only, DNS included: a relay whose configuration leaves
+   * {@code dns.resolver = "system"} (the default) would ask the machine's resolver, off this host.
+   */
+  static void refuseTheSystemResolver(String... args) throws IOException {
+    List<String> arguments = List.of(args);
+    if (arguments.isEmpty()
+        || !arguments.get(0).equals("run")
+        || arguments.contains("--check-config")
+        || arguments.contains("--print-config")) {
+      return; // only a running relay asks DNS
+    }
+    int at = arguments.indexOf("--config");
+    if (at < 0 || at + 1 >= arguments.size()) {
+      throw new AssertionError(
+          "a relay under test needs --config with a [dns] resolver on 127.0.0.1 (the default"
+              + " configuration asks the system resolver)");
+    }
+    Path config = Path.of(arguments.get(at + 1));
+    String resolver;
+    try {
+      resolver = ConfigLoader.load(config, config.toAbsolutePath().getParent()).dns().resolver();
+    } catch (ConfigException e) {
+      return; // the relay itself reports a broken configuration, which is what such a test checks
+    }
+    if (!resolver.startsWith("127.0.0.1:")) {
+      throw new AssertionError(
+          config
+              + ": dns.resolver = \""
+              + resolver
+              + "\" in a relay under test; use 127.0.0.1 (Dnsmasq, or RelayConfigFile.noResolver())");
+    }
   }
 
   /** The SMTP proxy's port; -1 when it is off. */
