@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
@@ -16,40 +17,25 @@ import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.upstream.MailParameters;
 import org.dkimrelay.relay.upstream.UpstreamClient;
 import org.dkimrelay.relay.upstream.UpstreamException;
+import org.dkimrelay.relay.upstream.UpstreamSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One inbound connection and its upstream connection, opened at the first EHLO or MAIL and reused
- * for every transaction of the session. Each command is passed on at once and upstream's reply is
- * returned; DATA is received whole, signed, and only then sent upstream, so nothing upstream ever
- * sees a partial message. Once upstream's side of a transaction is gone (421, a dropped connection,
- * a timeout, a protocol violation) the rest of the client's transaction gets 451: a new upstream
- * connection is only ever used for a new MAIL, since continuing on one would deliver to some
- * recipients what the client was told was accepted for all.
+ * One inbound connection. Each command is passed upstream at once (on its {@link UpstreamSession},
+ * which keeps upstream's connection and transaction state) and upstream's reply is returned; DATA
+ * is received whole, signed, and only then sent upstream, so nothing upstream ever sees a partial
+ * message. Once upstream's side of a transaction is lost, the rest of the client's gets 451.
  */
 final class RelaySession {
   private static final Logger LOG = LoggerFactory.getLogger(RelaySession.class);
-  // Room for what we add under upstream's SIZE: two DKIM-Signature fields (RSA-4096 and Ed25519,
-  // folded, with a long h= list) take under 3 KB.
-  static final long SIGNATURE_ROOM = 4096;
-
-  /** Where upstream's side of the client's transaction stands. */
-  private enum UpstreamTransaction {
-    NONE,
-    OPEN,
-    LOST
-  }
 
   private final RelayContext context;
   private final String id;
   private final InetAddress client;
   private final ClientPace pace;
   private int authFailures;
-  private UpstreamClient upstream;
-  private boolean upstreamUsed; // a MAIL went over this connection already
-  private UpstreamException unreachableAtEhlo; // answered at MAIL without waiting a second time
-  private UpstreamTransaction transaction = UpstreamTransaction.NONE;
+  private final UpstreamSession upstream;
   private boolean inTransaction; // counted in the context, for a graceful stop
 
   private String reversePath = "";
@@ -63,6 +49,7 @@ final class RelaySession {
     this.id = id;
     this.client = client;
     this.pace = pace;
+    this.upstream = new UpstreamSession(context.upstream(), id);
     this.messageLimit = context.maxMessageSize();
   }
 
@@ -89,33 +76,18 @@ final class RelaySession {
   List<String> ehloKeywords() {
     List<String> keywords = new ArrayList<>(List.of("PIPELINING"));
     long limit = context.maxMessageSize();
-    try {
-      UpstreamClient connected = unreachableAtEhlo == null ? connected() : null;
-      if (connected != null) {
-        limit = messageLimit(connected);
-        if (connected.supports("8BITMIME")) {
-          keywords.add("8BITMIME");
-        }
-        if (connected.supports("SMTPUTF8")) {
-          keywords.add("SMTPUTF8");
+    Optional<UpstreamClient> connected = upstream.atEhlo();
+    if (connected.isPresent()) {
+      limit = UpstreamSession.messageLimit(limit, connected.get());
+      for (String keyword : List.of("8BITMIME", "SMTPUTF8")) {
+        if (connected.get().supports(keyword)) {
+          keywords.add(keyword);
         }
       }
-    } catch (UpstreamException e) {
-      unreachableAtEhlo = e;
-      LOG.warn("session={} {}", id, e.getMessage());
     }
     keywords.add("SIZE " + limit);
     keywords.add("ENHANCEDSTATUSCODES");
     return keywords;
-  }
-
-  /** RFC 1870: ours, or upstream's less room for the signatures, whichever is smaller. */
-  private long messageLimit(UpstreamClient connected) {
-    long ours = context.maxMessageSize();
-    return connected.sizeLimit().stream()
-        .map(theirs -> Math.max(1, Math.min(ours, theirs - SIGNATURE_ROOM)))
-        .findFirst()
-        .orElse(ours);
   }
 
   /** MAIL FROM, passed on with the parameters upstream supports; upstream's refusal is ours. */
@@ -124,64 +96,26 @@ final class RelaySession {
     reversePath = path;
     smtpUtf8 = parameters.smtpUtf8();
     recipients = 0;
-    UpstreamClient connected = forNewTransaction();
-    messageLimit = messageLimit(connected);
+    UpstreamClient connected = upstream(upstream::forNewTransaction);
+    messageLimit = UpstreamSession.messageLimit(context.maxMessageSize(), connected);
     if (parameters.size() > messageLimit) {
       SmtpReply tooLarge = Replies.messageTooLarge(messageLimit);
       log("refused: SIZE=" + parameters.size(), tooLarge);
       throw new ReplyException(tooLarge);
     }
-    SmtpReply reply = upstream(() -> sendMail(path, parameters));
+    SmtpReply reply = upstream(() -> upstream.mail(path, parameters));
     if (!reply.positive()) {
       log("refused at MAIL", reply);
       throw new ReplyException(reply);
     }
-    transaction = UpstreamTransaction.OPEN;
     inTransaction = true;
     context.transactionStarted();
-  }
-
-  /** The connection a new transaction starts on: the cached one while upstream holds it. */
-  private UpstreamClient forNewTransaction() throws ReplyException {
-    try {
-      if (unreachableAtEhlo != null) {
-        throw unreachableAtEhlo; // found at EHLO moments ago: not waited for a second time
-      }
-      if (upstream != null && upstream.usable() && upstream.spokeUnasked()) {
-        LOG.info("session={} upstream closed the idle connection; opening a new one", id);
-        upstream.close();
-      }
-      return connected();
-    } catch (UpstreamException e) {
-      unreachableAtEhlo = null;
-      SmtpReply reply = e.reply();
-      log("upstream failed", reply);
-      throw new ReplyException(reply);
-    }
-  }
-
-  /**
-   * MAIL upstream. A connection that carried earlier transactions may have been closed by upstream
-   * while idle (its smtpd_timeout): that shows only now, and MAIL is tried once on a new one.
-   */
-  private SmtpReply sendMail(String path, MailParameters parameters) throws UpstreamException {
-    boolean reused = upstreamUsed;
-    upstreamUsed = true;
-    try {
-      return upstream.mail(path, parameters);
-    } catch (UpstreamException e) {
-      if (!reused || e.kind() != UpstreamException.Kind.DROPPED) {
-        throw e;
-      }
-      LOG.info("session={} {}; opening a new connection", id, e.getMessage());
-      return connected().mail(path, parameters);
-    }
   }
 
   /** RCPT TO, passed on at once: each recipient gets upstream's own reply, 251 included. */
   SmtpReply rcpt(String forwardPath) throws ReplyException {
     refuseIfLost();
-    SmtpReply reply = upstream(() -> inTransaction().rcpt(forwardPath));
+    SmtpReply reply = upstream(() -> upstream.rcpt(forwardPath));
     if (!reply.positive()) {
       throw new ReplyException(reply);
     }
@@ -191,7 +125,7 @@ final class RelaySession {
 
   /** Before 354: a transaction upstream has lost cannot be completed. */
   void refuseIfLost() throws ReplyException {
-    if (transaction == UpstreamTransaction.LOST) {
+    if (upstream.lost()) {
       throw new ReplyException(Replies.UPSTREAM_TRANSACTION_LOST);
     }
   }
@@ -242,7 +176,6 @@ final class RelaySession {
       throw new ReplyException(Replies.EIGHT_BIT_REFUSED);
     }
     SmtpReply reply = send(send, message);
-    transaction = UpstreamTransaction.NONE; // after the final reply upstream's is over
     log(what, reply);
     context.metrics().upstreamReply(reply.code());
     context
@@ -262,12 +195,11 @@ final class RelaySession {
     try {
       return upstream(
           () ->
-              inTransaction()
-                  .data(
-                      out -> {
-                        send.writeFields(out);
-                        message.writeTo(out);
-                      }));
+              upstream.data(
+                  out -> {
+                    send.writeFields(out);
+                    message.writeTo(out);
+                  }));
     } catch (ReplyException e) {
       context.metrics().tempfailed("upstream");
       throw e;
@@ -277,7 +209,7 @@ final class RelaySession {
   private boolean upstreamSupports8BitMime() throws ReplyException {
     refuseIfLost();
     try {
-      return inTransaction().supports("8BITMIME");
+      return upstream.supports("8BITMIME");
     } catch (UpstreamException e) {
       context.metrics().tempfailed("upstream");
       throw new ReplyException(e.reply());
@@ -286,16 +218,7 @@ final class RelaySession {
 
   /** The transaction ended (DATA done, RSET, or refused): an open upstream one is reset. */
   void endTransaction() {
-    if (transaction == UpstreamTransaction.OPEN && upstream != null && upstream.usable()) {
-      try {
-        if (!upstream.rset().positive()) {
-          upstream.close(); // upstream's state is unknown: not for the next transaction
-        }
-      } catch (UpstreamException e) {
-        LOG.info("session={} RSET upstream failed: {}", id, e.getMessage());
-      }
-    }
-    transaction = UpstreamTransaction.NONE;
+    upstream.endTransaction();
     if (inTransaction) {
       inTransaction = false;
       context.transactionEnded();
@@ -306,41 +229,18 @@ final class RelaySession {
   /** The client left: say QUIT upstream. */
   void close() {
     endTransaction();
-    if (upstream != null) {
-      upstream.quit();
-      upstream = null;
-    }
+    upstream.close();
   }
 
-  private UpstreamClient connected() throws UpstreamException {
-    if (upstream == null || !upstream.usable()) {
-      upstream = UpstreamClient.connect(context.upstream());
-      upstreamUsed = false;
-    }
-    return upstream;
+  private interface UpstreamCall<T> {
+    T run() throws UpstreamException;
   }
 
-  /** The connection the open transaction runs on; never a new one. */
-  private UpstreamClient inTransaction() throws UpstreamException {
-    if (transaction != UpstreamTransaction.OPEN || upstream == null || !upstream.usable()) {
-      throw new UpstreamException(
-          UpstreamException.Kind.DROPPED, "upstream's side of this transaction is gone");
-    }
-    return upstream;
-  }
-
-  private interface UpstreamCall {
-    SmtpReply run() throws UpstreamException;
-  }
-
-  /** Runs one exchange with upstream; a failure loses upstream's side of an open transaction. */
-  private SmtpReply upstream(UpstreamCall call) throws ReplyException {
+  /** Runs one exchange with upstream; its failure is our 4xx reply, logged once. */
+  private <T> T upstream(UpstreamCall<T> call) throws ReplyException {
     try {
       return call.run();
     } catch (UpstreamException e) {
-      if (transaction == UpstreamTransaction.OPEN) {
-        transaction = UpstreamTransaction.LOST;
-      }
       SmtpReply reply = e.reply();
       if (e.kind() == UpstreamException.Kind.PROTOCOL) {
         LOG.warn(line("upstream broke the protocol", reply)); // a bug upstream: worth a look

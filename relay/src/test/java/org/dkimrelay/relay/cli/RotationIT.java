@@ -3,22 +3,18 @@ package org.dkimrelay.relay.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.KeyZone;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayConfigFile;
@@ -46,24 +42,21 @@ class RotationIT {
 
   @TempDir Path dir;
   private Path keys;
-  private int dnsPort;
-  private final Map<String, List<String>> dnsStrings = new TreeMap<>();
-  private final Map<String, String> dnsValues = new TreeMap<>();
-  private Dnsmasq dns;
+  private KeyZone zone;
   private RecordingUpstream upstream;
 
   @BeforeEach
   void firstKeyPublished() throws Exception {
     keys = dir.resolve("keys");
     cli("keygen", "example.com", "--selector", "r1", "--keys", keys.toString());
-    dnsPort = Dnsmasq.freeUdpPort();
+    zone = new KeyZone(dir);
     publish("r1");
     upstream = RecordingUpstream.start();
   }
 
   @AfterEach
   void stop() throws Exception {
-    dns.close();
+    zone.close();
     upstream.close();
   }
 
@@ -74,7 +67,7 @@ class RotationIT {
         keys,
         "",
         "[dns]\nresolver = \"127.0.0.1:"
-            + dnsPort
+            + zone.port()
             + "\"\nrecheck = \"1s\"\n[rotation]\n"
             + rotation);
   }
@@ -85,24 +78,13 @@ class RotationIT {
     return run;
   }
 
-  /** Adds the selector's record to DNS: dnsmasq restarted on the same port with one more record. */
   private void publish(String selector) throws Exception {
-    JsonNode record =
+    zone.publish(
+        selector,
         new ObjectMapper()
             .readTree(
                 cli("keys", "show", "example.com", selector, "--json", "--keys", keys.toString())
-                    .out());
-    String name = selector + "._domainkey.example.com";
-    List<String> strings = new ArrayList<>();
-    record.get("strings").forEach(s -> strings.add(s.asText()));
-    dnsStrings.put(name, strings);
-    dnsValues.put(name, record.get("value").asText());
-    if (dns != null) {
-      dns.close();
-    }
-    List<String> lines = new ArrayList<>(List.of("local=/example.com/"));
-    dnsStrings.forEach((n, s) -> lines.add(Dnsmasq.txtRecord(n, s)));
-    dns = Dnsmasq.start(lines, dir.resolve("dns-" + dnsStrings.size()), dnsPort);
+                    .out()));
   }
 
   private RelayProcess start(Path config) throws Exception {
@@ -122,7 +104,7 @@ class RotationIT {
         upstream.awaitTransactions(before + 1, Duration.ofSeconds(30)).get(before).content();
     String text = new String(sent, StandardCharsets.US_ASCII);
     assertThat(text.split("DKIM-Signature: ", -1)).hasSize(2); // exactly one signature
-    ExternalTool.Result dkimpy = Oracles.dkimpyVerify(sent, dnsValues);
+    ExternalTool.Result dkimpy = Oracles.dkimpyVerify(sent, zone.values());
     assertThat(dkimpy.exit()).as(dkimpy.toString()).isZero();
     Matcher selector = SELECTOR.matcher(text);
     assertThat(selector.find()).isTrue();

@@ -3,7 +3,6 @@ package org.dkimrelay.relay.mta;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,14 +13,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.KeyZone;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayProcess;
@@ -46,10 +43,7 @@ class SeveralInstancesIT {
 
   @TempDir Path dir;
   private Path keys;
-  private int dnsPort;
-  private final Map<String, List<String>> dnsStrings = new TreeMap<>();
-  private final Map<String, String> dnsValues = new TreeMap<>();
-  private Dnsmasq dns;
+  private KeyZone zone;
   private RecordingUpstream sink;
   private int submitPort;
   private int sent;
@@ -58,7 +52,7 @@ class SeveralInstancesIT {
   void twoRelaysOnOneKeysDirectoryRotateOnceAndBothFollow() throws Exception {
     keys = dir.resolve("keys");
     run("keygen", "example.com", "--selector", "r1", "--keys", keys.toString());
-    dnsPort = Dnsmasq.freeUdpPort();
+    zone = new KeyZone(dir);
     publish("r1");
     sink = RecordingUpstream.start();
     submitPort = freePort();
@@ -106,7 +100,7 @@ class SeveralInstancesIT {
           .noneMatch(line -> line.contains("revoked, private key deleted"));
     } finally {
       sink.close();
-      dns.close();
+      zone.close();
     }
   }
 
@@ -125,7 +119,7 @@ class SeveralInstancesIT {
                 "[signing]",
                 "keys = \"" + keys + "\"",
                 "[dns]",
-                "resolver = \"127.0.0.1:" + dnsPort + "\"",
+                "resolver = \"127.0.0.1:" + zone.port() + "\"",
                 "recheck = \"1s\"",
                 "[rotation]",
                 "every = \"6s\"",
@@ -200,7 +194,7 @@ class SeveralInstancesIT {
   private String verifiedSelector(byte[] delivered) {
     String text = new String(delivered, StandardCharsets.US_ASCII);
     assertThat(text.split("DKIM-Signature: ", -1)).as(text).hasSize(2); // exactly one signature
-    ExternalTool.Result dkimpy = Oracles.dkimpyVerify(delivered, dnsValues);
+    ExternalTool.Result dkimpy = Oracles.dkimpyVerify(delivered, zone.values());
     assertThat(dkimpy.exit()).as(dkimpy + "\n" + text).isZero();
     Matcher selector = SELECTOR.matcher(text);
     assertThat(selector.find()).isTrue();
@@ -238,23 +232,12 @@ class SeveralInstancesIT {
     throw new AssertionError("neither relay printed '" + text + "' within " + WAIT);
   }
 
-  /** Adds the selector's record to DNS: dnsmasq restarted on the same port with one more record. */
   private void publish(String selector) throws IOException {
-    JsonNode record =
+    zone.publish(
+        selector,
         new ObjectMapper()
             .readTree(
-                run("keys", "show", "example.com", selector, "--json", "--keys", keys.toString()));
-    String name = selector + "._domainkey.example.com";
-    List<String> strings = new ArrayList<>();
-    record.get("strings").forEach(s -> strings.add(s.asText()));
-    dnsStrings.put(name, strings);
-    dnsValues.put(name, record.get("value").asText());
-    if (dns != null) {
-      dns.close();
-    }
-    List<String> lines = new ArrayList<>(List.of("local=/example.com/"));
-    dnsStrings.forEach((n, s) -> lines.add(Dnsmasq.txtRecord(n, s)));
-    dns = Dnsmasq.start(lines, dir.resolve("dns-" + dnsStrings.size()), dnsPort);
+                run("keys", "show", "example.com", selector, "--json", "--keys", keys.toString())));
   }
 
   private static String run(String... args) {
