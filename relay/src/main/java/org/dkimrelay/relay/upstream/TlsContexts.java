@@ -12,6 +12,8 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -81,5 +83,26 @@ public final class TlsContexts {
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, trust.getTrustManagers(), null);
     return context;
+  }
+
+  /**
+   * STARTTLS on {@code plain}, after upstream's 220. Opportunistic: encrypt, but do not
+   * authenticate (RFC 7435); required: the configured trust and the RFC 6125 name check. TLS 1.2
+   * and 1.3 only.
+   */
+  static SSLSocket handshake(Socket plain, UpstreamSettings settings, boolean required)
+      throws IOException, GeneralSecurityException {
+    SSLContext context = required ? settings.tlsContext() : unauthenticated();
+    SSLSocket tls =
+        (SSLSocket)
+            context.getSocketFactory().createSocket(plain, settings.host(), settings.port(), true);
+    SSLParameters parameters = tls.getSSLParameters();
+    if (required) {
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    }
+    parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+    tls.setSSLParameters(parameters);
+    tls.startHandshake();
+    return tls;
   }
 }

@@ -12,14 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.OptionalLong;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import org.dkimrelay.relay.reply.ReplyCode;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.upstream.UpstreamException.Kind;
@@ -40,7 +33,7 @@ public final class UpstreamClient implements Closeable {
   private InputStream in;
   private OutputStream out;
   private ReplyReader replies;
-  private Map<String, String> extensions = Map.of();
+  private Extensions extensions = Extensions.NONE;
   private boolean tlsActive;
   private boolean broken;
 
@@ -64,17 +57,7 @@ public final class UpstreamClient implements Closeable {
   }
 
   private static UpstreamClient plainFallback(UpstreamSettings settings) throws UpstreamException {
-    UpstreamSettings plain =
-        new UpstreamSettings(
-            settings.host(),
-            settings.port(),
-            UpstreamSettings.TlsMode.OFF,
-            settings.tlsContext(),
-            settings.credentials(),
-            settings.heloName(),
-            settings.connectTimeout(),
-            settings.commandTimeout(),
-            settings.dataTimeout());
+    UpstreamSettings plain = settings.withTls(UpstreamSettings.TlsMode.OFF);
     if (settings.credentials().isPresent()) {
       throw new UpstreamException(
           Kind.TLS, "TLS failed and AUTH is configured: not sending the password in clear");
@@ -111,13 +94,13 @@ public final class UpstreamClient implements Closeable {
     }
     if (settings.credentials().isPresent()) {
       new Authenticator(this)
-          .authenticate(settings.credentials().get(), extensions.get("AUTH"), tlsActive);
+          .authenticate(settings.credentials().get(), extensions.parameter("AUTH"), tlsActive);
     }
   }
 
   /** True when upstream advertised the EHLO keyword (such as {@code 8BITMIME}). */
   public boolean supports(String keyword) {
-    return extensions.containsKey(keyword.toUpperCase(Locale.ROOT));
+    return extensions.supports(keyword);
   }
 
   public boolean tlsActive() {
@@ -143,11 +126,7 @@ public final class UpstreamClient implements Closeable {
 
   /** RFC 1870: the message size upstream takes, when it said one ({@code SIZE 0}: no limit). */
   public OptionalLong sizeLimit() {
-    String size = extensions.get("SIZE");
-    if (size == null || !size.matches("\\d{1,18}") || Long.parseLong(size) == 0) {
-      return OptionalLong.empty();
-    }
-    return OptionalLong.of(Long.parseLong(size));
+    return extensions.sizeLimit();
   }
 
   /**
@@ -272,14 +251,14 @@ public final class UpstreamClient implements Closeable {
   private void greet() throws UpstreamException {
     SmtpReply ehlo = command("EHLO " + settings.heloName());
     if (ehlo.positive()) {
-      extensions = parseExtensions(ehlo.lines());
+      extensions = Extensions.parse(ehlo.lines());
       return;
     }
     SmtpReply helo = command("HELO " + settings.heloName());
     if (!helo.positive()) {
       throw new UpstreamException(Kind.UNREACHABLE, where() + " refused EHLO and HELO: " + helo);
     }
-    extensions = Map.of();
+    extensions = Extensions.NONE;
   }
 
   private void startTls() throws UpstreamException {
@@ -299,21 +278,7 @@ public final class UpstreamClient implements Closeable {
       return;
     }
     try {
-      // Opportunistic: encrypt, but do not authenticate (RFC 7435); required: verify the name.
-      SSLContext context = required ? settings.tlsContext() : TlsContexts.unauthenticated();
-      SSLSocket tls =
-          (SSLSocket)
-              context
-                  .getSocketFactory()
-                  .createSocket(socket, settings.host(), settings.port(), true);
-      SSLParameters parameters = tls.getSSLParameters();
-      if (required) {
-        parameters.setEndpointIdentificationAlgorithm("HTTPS"); // RFC 6125 name check
-      }
-      parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-      tls.setSSLParameters(parameters);
-      tls.startHandshake();
-      socket = tls;
+      socket = TlsContexts.handshake(socket, settings, required);
       tlsActive = true;
       attachStreams();
     } catch (IOException | GeneralSecurityException e) {
@@ -378,16 +343,6 @@ public final class UpstreamClient implements Closeable {
 
   private String where() {
     return "upstream " + settings.host() + ":" + settings.port();
-  }
-
-  /** EHLO keywords (upper case) and their parameters, from the lines after the greeting line. */
-  private static Map<String, String> parseExtensions(List<String> lines) {
-    Map<String, String> keywords = new HashMap<>();
-    for (String line : lines.subList(1, lines.size())) {
-      String[] parts = line.trim().split("\\s+", 2);
-      keywords.put(parts[0].toUpperCase(Locale.ROOT), parts.length > 1 ? parts[1] : "");
-    }
-    return keywords;
   }
 
   private static int millis(Duration duration) {

@@ -28,6 +28,20 @@ public record UpstreamSettings(
     REQUIRED
   }
 
+  /** The same settings with another STARTTLS mode. */
+  public UpstreamSettings withTls(TlsMode mode) {
+    return new UpstreamSettings(
+        host,
+        port,
+        mode,
+        tlsContext,
+        credentials,
+        heloName,
+        connectTimeout,
+        commandTimeout,
+        dataTimeout);
+  }
+
   /** AUTH credentials; the password comes from a file, never from the config itself. */
   public record Credentials(String username, Path passwordFile) {}
 }
