@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -277,42 +276,10 @@ public final class RelayService {
     }
   }
 
-  /**
-   * Every {@code dns.recheck}: one rotation step, then the active keys as the lifecycle files say.
-   * When they are not the keys the relay signs with — this step switched, or another instance on
-   * the same keys directory or a command ({@code keys retire}) changed them — the relay signs with
-   * the new set from the next message on.
-   */
+  /** Every {@code dns.recheck}: see {@link RotationFollower#follow}. */
   private synchronized void followRotation() {
-    KeyRotation.Outcome outcome = rotation.step();
     RelayConfig config = current;
-    SigningEngine onDisk;
-    try {
-      onDisk = engine(config);
-    } catch (ServiceException e) {
-      announcer.warn(
-          "dkimrelay: rotation: cannot read the keys, signing as before: " + e.getMessage());
-      return;
-    }
-    List<String> signing = keyNames(onDisk.table().keys());
-    boolean changedElsewhere = !signing.equals(keyNames(published.allKeys()));
-    if (outcome.signingChanged() || changedElsewhere) {
-      pipeline.replaceEngine(published.reload(onDisk, config.signing().requirePublished()));
-    }
-    rotation.report(outcome, pipeline.metrics()); // once the relay signs accordingly
-    if (changedElsewhere && !outcome.signingChanged()) {
-      announcer.info(
-          "dkimrelay: rotation: the lifecycle changed (another dkimrelay or a command);"
-              + " now signing with "
-              + String.join(", ", signing));
-    }
-  }
-
-  private static List<String> keyNames(List<SigningKey> keys) {
-    return keys.stream()
-        .map(key -> key.key().domain() + "/" + key.key().selector())
-        .sorted()
-        .toList();
+    rotation.follow(() -> engine(config), published, pipeline, config.signing().requirePublished());
   }
 
   private static String rootMessage(Throwable e) {
