@@ -1,9 +1,9 @@
 package org.dkimrelay.keys.dnscheck;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.keys.dnscheck.DnsQuery.DnsFailure;
 
 /**
@@ -140,28 +140,11 @@ final class SpfEvaluator {
     }
   }
 
-  private static boolean inNetwork(InetAddress ip, String cidr) throws PermError {
-    int slash = cidr.indexOf('/');
-    String address = slash < 0 ? cidr : cidr.substring(0, slash);
+  private static boolean inNetwork(InetAddress ip, String range) throws PermError {
     try {
-      if (!address.matches("[0-9A-Fa-f:.]+")) {
-        throw new PermError("'" + cidr + "' is not an address");
-      }
-      byte[] network = InetAddress.getByName(address).getAddress(); // literal: no lookup
-      byte[] candidate = ip.getAddress();
-      if (network.length != candidate.length) {
-        return false;
-      }
-      int bits = slash < 0 ? network.length * 8 : Integer.parseInt(cidr.substring(slash + 1));
-      for (int i = 0; i < network.length && bits > 0; i++, bits -= 8) {
-        int mask = bits >= 8 ? 0xFF : (0xFF << (8 - bits)) & 0xFF;
-        if ((network[i] & mask) != (candidate[i] & mask)) {
-          return false;
-        }
-      }
-      return true;
-    } catch (UnknownHostException | NumberFormatException e) {
-      throw new PermError("'" + cidr + "' is not an address range");
+      return Cidr.parse(range).contains(ip);
+    } catch (IllegalArgumentException e) {
+      throw new PermError(e.getMessage());
     }
   }
 

@@ -2,17 +2,22 @@ package org.dkimrelay.relay.config;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;
@@ -21,9 +26,26 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
+import org.dkimrelay.keys.Cidr;
 
 /** Reads {@code dkimrelay.toml}: unknown keys and bad values stop start-up with file and line. */
 public final class ConfigLoader {
+  // An address range is written as its text (keys has no Jackson); a bad one fails with Cidr's own
+  // message, which describe() shows.
+  private static final SimpleModule CIDR =
+      new SimpleModule("cidr")
+          .addSerializer(Cidr.class, ToStringSerializer.instance)
+          .addDeserializer(
+              Cidr.class,
+              new StdDeserializer<Cidr>(Cidr.class) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                public Cidr deserialize(JsonParser parser, DeserializationContext context)
+                    throws IOException {
+                  return Cidr.parse(parser.getValueAsString());
+                }
+              });
   private static final ObjectMapper TOML =
       TomlMapper.builder()
           .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
@@ -36,6 +58,7 @@ public final class ConfigLoader {
           .withCoercionConfig(
               LogicalType.Boolean,
               config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail))
+          .addModule(CIDR)
           .defaultPropertyInclusion(
               JsonInclude.Value.construct(
                   JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))

@@ -2,6 +2,7 @@ package org.dkimrelay.relay.config;
 
 import java.util.List;
 import java.util.Optional;
+import org.dkimrelay.keys.Cidr;
 
 /**
  * {@code [milter]}: the milter front-end (Postfix {@code smtpd_milters}), off unless {@code

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.dkim.Canonicalization;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.rotation.RotationPolicy;

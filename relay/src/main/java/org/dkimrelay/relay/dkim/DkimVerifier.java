@@ -22,6 +22,7 @@ import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.PemKeys;
 import org.dkimrelay.keys.PublishedKeyRecord;
 import org.dkimrelay.keys.TagList;
+import org.dkimrelay.keys.dnscheck.DnsQuery.DnsFailure;
 
 /**
  * Verifies every DKIM-Signature of a message (RFC 6376 §6), rsa-sha256 and ed25519-sha256. The body
@@ -90,7 +91,7 @@ public final class DkimVerifier {
     PublicKey key;
     try {
       key = publicKey(sig);
-    } catch (KeyRecordSource.LookupFailure e) {
+    } catch (DnsFailure e) {
       return sig.result(Status.TEMPERROR, "key lookup failed: " + e.getMessage());
     } catch (KeyToolException e) {
       return sig.result(Status.FAIL, "key record: " + e.getMessage());
@@ -113,7 +114,7 @@ public final class DkimVerifier {
     }
   }
 
-  private PublicKey publicKey(ParsedSignature sig) throws KeyRecordSource.LookupFailure {
+  private PublicKey publicKey(ParsedSignature sig) throws DnsFailure {
     String name = sig.selector() + "._domainkey." + sig.domain();
     List<String> records = keyRecords.keyRecords(name);
     if (records.isEmpty()) {

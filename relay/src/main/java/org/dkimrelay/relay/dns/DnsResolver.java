@@ -84,14 +84,10 @@ public final class DnsResolver implements KeyRecordSource, DnsQuery {
     return values;
   }
 
-  /** {@link KeyRecordSource}: the same TXT lookup, with its failure type. */
+  /** {@link KeyRecordSource}: the same TXT lookup. */
   @Override
-  public List<String> keyRecords(String name) throws LookupFailure {
-    try {
-      return txt(name);
-    } catch (DnsFailure e) {
-      throw new LookupFailure(e.getMessage());
-    }
+  public List<String> keyRecords(String name) throws DnsFailure {
+    return txt(name);
   }
 
   @Override

@@ -3,7 +3,7 @@ package org.dkimrelay.relay.milter;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
-import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.keys.Cidr;
 
 /**
  * Whose mail the milter signs: clients in {@code internal} (OpenDKIM's InternalHosts), clients that

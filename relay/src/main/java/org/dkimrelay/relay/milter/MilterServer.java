@@ -28,7 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.config.MilterAddress;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.slf4j.Logger;

@@ -12,9 +12,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.config.Cidr;
 import org.dkimrelay.relay.config.MilterAddress;
 
 /**

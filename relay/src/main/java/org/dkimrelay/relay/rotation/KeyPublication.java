@@ -21,14 +21,7 @@ public final class KeyPublication {
     this.check = new DomainCheck(dns);
   }
 
-  /** One key's state. */
-  public enum State {
-    PUBLISHED,
-    NOT_PUBLISHED,
-    UNKNOWN
-  }
-
-  public record Status(SigningKey key, State state, String detail) {
+  public record Status(SigningKey key, Publication state, String detail) {
     public String line() {
       String name = key.key().selector().recordName(key.key().domain());
       return name.substring(0, name.length() - 1)
@@ -48,14 +41,14 @@ public final class KeyPublication {
       try {
         dns.txt(name.substring(0, name.length() - 1));
       } catch (DnsQuery.DnsFailure e) {
-        statuses.add(new Status(key, State.UNKNOWN, e.getMessage()));
+        statuses.add(new Status(key, Publication.UNKNOWN, e.getMessage()));
         continue;
       }
       Finding finding = check.dkim(key.key());
       statuses.add(
           finding.status() == Finding.Status.FAIL
-              ? new Status(key, State.NOT_PUBLISHED, finding.found())
-              : new Status(key, State.PUBLISHED, finding.found()));
+              ? new Status(key, Publication.NOT_PUBLISHED, finding.found())
+              : new Status(key, Publication.PUBLISHED, finding.found()));
     }
     return statuses;
   }

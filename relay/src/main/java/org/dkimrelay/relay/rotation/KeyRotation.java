@@ -23,7 +23,6 @@ import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.keys.TxtRecord;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.rotation.RotationPolicy.Publication;
 
 /**
  * Carries the rotation policy out on the keys directory: creates standby keys, asks DNS about them,
@@ -251,11 +250,7 @@ public final class KeyRotation {
   private Publication published(KeyPublication publication, SigningDomain domain, String selector) {
     try {
       SigningKey key = new SigningKey(keys.load(domain, new Selector(selector)));
-      return switch (publication.check(List.of(key)).get(0).state()) {
-        case PUBLISHED -> Publication.PUBLISHED;
-        case NOT_PUBLISHED -> Publication.NOT_PUBLISHED;
-        case UNKNOWN -> Publication.UNKNOWN;
-      };
+      return publication.check(List.of(key)).get(0).state();
     } catch (GeneralSecurityException | KeyToolException e) {
       return Publication.UNKNOWN; // an unusable standby key is never switched to
     }

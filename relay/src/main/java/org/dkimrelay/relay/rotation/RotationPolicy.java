@@ -23,13 +23,6 @@ import org.dkimrelay.keys.KeyAlgorithm;
  */
 public record RotationPolicy(Optional<Duration> every, Duration publishDelay, Duration grace) {
 
-  /** What the DNS check says of a standby key's record. */
-  public enum Publication {
-    PUBLISHED,
-    NOT_PUBLISHED,
-    UNKNOWN
-  }
-
   /** One change of state, for the log. */
   public record Event(String selector, KeyState from, KeyState to) {}
 

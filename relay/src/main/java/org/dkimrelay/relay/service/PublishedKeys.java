@@ -9,6 +9,7 @@ import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.rotation.KeyPublication;
+import org.dkimrelay.relay.rotation.Publication;
 
 /**
  * DNS-aware signing for {@code run}: which keys have their record published, at start and every
@@ -73,7 +74,7 @@ public final class PublishedKeys {
 
   public synchronized void print(PrintWriter out) {
     for (KeyPublication.Status status : latest) {
-      if (status.state() == KeyPublication.State.PUBLISHED) {
+      if (status.state() == Publication.PUBLISHED) {
         out.println("  " + status.line());
       } else if (requirePublished) {
         out.println(
@@ -121,8 +122,8 @@ public final class PublishedKeys {
     Set<SigningKey> usable = new HashSet<>();
     for (KeyPublication.Status status : statuses) {
       boolean published =
-          status.state() == KeyPublication.State.PUBLISHED
-              || (status.state() == KeyPublication.State.UNKNOWN && before.contains(status.key()));
+          status.state() == Publication.PUBLISHED
+              || (status.state() == Publication.UNKNOWN && before.contains(status.key()));
       if (published) {
         usable.add(status.key());
       }

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.spool.Spooler;

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.slf4j.Logger;

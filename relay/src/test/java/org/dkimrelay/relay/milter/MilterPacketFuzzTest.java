@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
-import org.dkimrelay.relay.config.Cidr;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningPolicy;

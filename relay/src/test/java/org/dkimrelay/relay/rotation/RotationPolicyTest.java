@@ -9,7 +9,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.relay.rotation.RotationPolicy.Event;
-import org.dkimrelay.relay.rotation.RotationPolicy.Publication;
 import org.junit.jupiter.api.Test;
 
 /** The rotation rules against an injected clock (instants passed in) and scripted DNS answers. */

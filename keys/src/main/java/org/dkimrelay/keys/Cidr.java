@@ -1,15 +1,15 @@
-package org.dkimrelay.relay.config;
+package org.dkimrelay.keys;
 
-import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 
-/** An address range such as {@code 127.0.0.0/8} or {@code ::1/128}, for the client allowlist. */
+/**
+ * An address range such as {@code 127.0.0.0/8} or {@code ::1/128}: the relay's client allowlists
+ * and SPF's {@code ip4:}/{@code ip6:} mechanisms. Written as its text ({@link #toString()}).
+ */
 public record Cidr(byte[] network, int prefixLength, String text) {
 
-  @JsonCreator
   public static Cidr parse(String text) {
     String trimmed = text.trim();
     int slash = trimmed.indexOf('/');
@@ -71,7 +71,6 @@ public record Cidr(byte[] network, int prefixLength, String text) {
     return text.hashCode();
   }
 
-  @JsonValue
   @Override
   public String toString() {
     return text;
