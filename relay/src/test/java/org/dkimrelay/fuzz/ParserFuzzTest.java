@@ -2,6 +2,7 @@ package org.dkimrelay.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.PublishedKeyRecord;
@@ -15,20 +16,53 @@ import org.dkimrelay.relay.dkim.SigningTable;
 /**
  * Fuzz targets for the parsers of what others send (header blocks and From:, DKIM tag-lists and key
  * records, the configuration file): each may refuse its input only with its own checked error,
- * never crash or hang. In a normal test run the seeds under src/test/resources run as regression
- * tests; scripts/fuzz fuzzes. The SMTP reply and DATA parsers have theirs beside them.
+ * never crash or hang; a header block that parses must be the input's own bytes. In a normal test
+ * run the seeds under src/test/resources run as regression tests; scripts/fuzz fuzzes. The SMTP
+ * reply and DATA parsers have theirs beside them.
  */
 class ParserFuzzTest {
   private static final SigningTable EMPTY_TABLE = new SigningTable(List.of(), true);
 
+  /**
+   * A parsed header block is the input: its fields, joined by CRLF, are the input's first bytes,
+   * and what follows them is nothing, the last CRLF, or the empty line that ends the block.
+   */
   @FuzzTest(maxDuration = "60s")
   void headerBlockAndFromDomain(byte[] input) {
+    HeaderBlock block;
     try {
-      HeaderBlock block = HeaderBlock.parse(input);
+      block = HeaderBlock.parse(input);
       EMPTY_TABLE.decide(block); // From: parsing included; the result is always a decision
     } catch (MalformedMessageException expected) {
-      // a refusal is a valid answer
+      return; // a refusal is a valid answer
     }
+    java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < block.fields().size(); i++) {
+      if (i > 0) {
+        joined.writeBytes(CRLF);
+      }
+      joined.writeBytes(block.fields().get(i).raw());
+    }
+    byte[] fields = joined.toByteArray();
+    byte[] rest = Arrays.copyOfRange(input, Math.min(fields.length, input.length), input.length);
+    boolean prefix =
+        Arrays.equals(input, 0, Math.min(fields.length, input.length), fields, 0, fields.length);
+    boolean restAllowed =
+        rest.length == 0
+            || Arrays.equals(rest, CRLF)
+            || startsWith(rest, EMPTY_LINE)
+            || (block.fields().isEmpty() && startsWith(rest, CRLF));
+    if (!prefix || !restAllowed) {
+      throw new AssertionError("the parsed fields are not the input's header block");
+    }
+  }
+
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] EMPTY_LINE = {'\r', '\n', '\r', '\n'};
+
+  private static boolean startsWith(byte[] bytes, byte[] start) {
+    return bytes.length >= start.length
+        && Arrays.equals(bytes, 0, start.length, start, 0, start.length);
   }
 
   @FuzzTest(maxDuration = "60s")

@@ -62,11 +62,12 @@ final class KeysListCommand implements Callable<Integer> {
       try {
         DkimKey key = directory.load(entry.domain(), entry.selector());
         algorithm = key.describe();
-        if (known == null) {
-          known =
-              KeyLifecycle.active(
-                  key.algorithm(), KeyDirectory.written(entry.keyFile()).orElse(Instant.EPOCH));
-        }
+        known =
+            LifecycleFile.entryOf(
+                lifecycle,
+                entry.selector().value(),
+                key.algorithm(),
+                KeyDirectory.written(entry.keyFile()).orElse(Instant.EPOCH));
       } catch (KeyToolException e) {
         algorithm = "UNUSABLE";
         spec.commandLine().getErr().println("dkimrelay: " + e.getMessage());

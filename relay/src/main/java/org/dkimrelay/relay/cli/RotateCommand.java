@@ -132,13 +132,13 @@ final class RotateCommand implements Callable<Integer> {
       Set<KeyAlgorithm> waiting = EnumSet.noneOf(KeyAlgorithm.class);
       for (KeyDirectory.Entry entry : keys.list()) {
         if (entry.domain().equals(domain)) {
-          KeyLifecycle known = lifecycle.get(entry.selector().value());
+          KeyState state = LifecycleFile.stateOf(lifecycle, entry.selector().value());
           DkimKey key = keys.load(entry.domain(), entry.selector());
-          if (known == null || known.state() == KeyState.ACTIVE) {
+          if (state == KeyState.ACTIVE) {
             active
                 .computeIfAbsent(key.algorithm(), a -> new ArrayList<>())
                 .add(entry.selector() + " (" + key.describe() + ")");
-          } else if (known.state() == KeyState.STANDBY) {
+          } else if (state == KeyState.STANDBY) {
             waiting.add(key.algorithm());
           }
         }

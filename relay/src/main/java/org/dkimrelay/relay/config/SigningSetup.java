@@ -39,8 +39,7 @@ public final class SigningSetup {
       } catch (IllegalArgumentException e) {
         throw new ConfigException(e.getMessage());
       }
-      KeyLifecycle state = lifecycle.get(entry.selector().value());
-      if (state != null && state.state() != KeyState.ACTIVE) {
+      if (LifecycleFile.stateOf(lifecycle, entry.selector().value()) != KeyState.ACTIVE) {
         continue; // standby or retiring: kept, not signing
       }
       try {

@@ -202,7 +202,9 @@ public final class KeyRotation {
       if (entry.domain().equals(domain) && !entries.containsKey(entry.selector().value())) {
         DkimKey key = keys.load(domain, entry.selector());
         Instant since = KeyDirectory.written(entry.keyFile()).orElse(clock.instant());
-        entries.put(entry.selector().value(), KeyLifecycle.active(key.algorithm(), since));
+        entries.put(
+            entry.selector().value(),
+            LifecycleFile.entryOf(entries, entry.selector().value(), key.algorithm(), since));
       }
     }
     return entries;

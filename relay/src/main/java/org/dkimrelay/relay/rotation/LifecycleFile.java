@@ -17,18 +17,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.dkimrelay.keys.KeyAlgorithm;
 
 /**
  * {@code <keys>/<domain>/lifecycle.toml}: one table per selector with its state and timestamps,
  * written by {@code rotate}, {@code keys retire|revoke} and the relay, readable by people. A key
- * file without an entry is active (it signed before rotation knew it). Changes are made under a
- * lock and written whole to a temporary file that then replaces the old one, so the relay and a
- * command run at the same moment never lose each other's change.
+ * file without an entry is active ({@link #stateOf}). Changes are made under a lock and written
+ * whole to a temporary file that then replaces the old one, so the relay and a command run at the
+ * same moment never lose each other's change.
  */
 public final class LifecycleFile {
   public static final String NAME = "lifecycle.toml";
@@ -56,6 +58,23 @@ public final class LifecycleFile {
     } catch (IOException e) {
       return List.of(); // no keys directory yet
     }
+  }
+
+  /**
+   * The state of the key under {@code selector}. The one rule for keys rotation has not seen: a key
+   * file without a lifecycle entry is active (it signed before rotation knew it, or came from
+   * {@code keygen} or {@code keys import}).
+   */
+  public static KeyState stateOf(Map<String, KeyLifecycle> entries, String selector) {
+    KeyLifecycle entry = entries.get(selector);
+    return entry == null ? KeyState.ACTIVE : entry.state();
+  }
+
+  /** The entry of the key under {@code selector}; by the same rule, active since {@code since}. */
+  public static KeyLifecycle entryOf(
+      Map<String, KeyLifecycle> entries, String selector, KeyAlgorithm algorithm, Instant since) {
+    KeyLifecycle entry = entries.get(selector);
+    return entry != null ? entry : KeyLifecycle.active(algorithm, since);
   }
 
   /** The entries by selector; empty when the domain has no lifecycle file. */

@@ -3,26 +3,71 @@ package org.dkimrelay.relay.smtp;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 
 /**
- * Fuzz target: the DATA decoder either finds CRLF.CRLF or reports the end of the stream, and never
- * consumes past the end marker (see ParserFuzzTest).
+ * Fuzz target: the DATA decoder gives exactly what a plain byte-by-byte reading of RFC 5321 §4.5.2
+ * gives (dot-unstuffing, the end at the first CRLF "." CRLF at a line start, only CRLF starting a
+ * line), reports the end of the stream otherwise, and never consumes past the end marker: what
+ * follows it (pipelined commands) is still in the stream. Small buffers on both sides make every
+ * state meet a chunk boundary.
  */
 class DataReaderFuzzTest {
 
   @FuzzTest(maxDuration = "60s")
-  void dataPhase(byte[] input) {
+  void dataPhase(byte[] input) throws IOException {
     InputStream wire = new BufferedInputStream(new ByteArrayInputStream(input), 13);
     DataReader reader = new DataReader(wire);
+    ByteArrayOutputStream decoded = new ByteArrayOutputStream();
     byte[] buffer = new byte[7];
+    boolean ended = true;
     try {
-      while (reader.read(buffer, 0, buffer.length) >= 0) {
-        // decode everything
+      for (int n = reader.read(buffer, 0, buffer.length); n >= 0; n = reader.read(buffer, 0, 7)) {
+        decoded.write(buffer, 0, n);
       }
-    } catch (IOException expected) {
-      // ended before CRLF.CRLF
+    } catch (IOException endOfStream) {
+      ended = false; // no end marker before the end of the input
+    }
+    Reference expected = Reference.decode(input);
+    check(ended == expected.ended(), "end marker found: " + ended + ", expected " + !ended);
+    if (ended) {
+      check(Arrays.equals(decoded.toByteArray(), expected.content()), "content differs");
+      byte[] rest = wire.readAllBytes();
+      check(
+          Arrays.equals(rest, Arrays.copyOfRange(input, expected.consumed(), input.length)),
+          "consumed past the end marker, or not up to it");
+    }
+  }
+
+  private static void check(boolean holds, String what) {
+    if (!holds) {
+      throw new AssertionError(what);
+    }
+  }
+
+  /** RFC 5321 §4.5.2 read one byte at a time, as the test's oracle. */
+  private record Reference(boolean ended, byte[] content, int consumed) {
+    static Reference decode(byte[] in) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      boolean lineStart = true;
+      int i = 0;
+      while (i < in.length) {
+        if (lineStart && in[i] == '.') {
+          if (i + 2 < in.length && in[i + 1] == '\r' && in[i + 2] == '\n') {
+            return new Reference(true, out.toByteArray(), i + 3);
+          }
+          i++; // a stuffed dot: dropped
+          lineStart = false;
+          continue;
+        }
+        out.write(in[i]);
+        lineStart = in[i] == '\n' && i > 0 && in[i - 1] == '\r';
+        i++;
+      }
+      return new Reference(false, out.toByteArray(), in.length);
     }
   }
 }
