@@ -5,9 +5,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.YearMonth;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
@@ -19,12 +16,9 @@ import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.ConfigLoader;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.service.ConfigSource;
-import org.dkimrelay.relay.service.HangupSignal;
-import org.dkimrelay.relay.service.RelayLogging;
+import org.dkimrelay.relay.service.Foreground;
 import org.dkimrelay.relay.service.RelayService;
 import org.dkimrelay.relay.service.ServiceException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,8 +35,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
-
-  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
   private final CliContext context;
 
@@ -85,54 +77,17 @@ final class RunCommand implements Callable<Integer> {
               + ": create one with 'dkimrelay keygen DOMAIN', or start with 'run --domain DOMAIN'");
     }
     ConfigSource source = source();
-    RelayService service;
     try {
       if (checkConfig) {
         int count = RelayService.validate(source, config, context.clock());
         out.println("configuration and " + count + " key(s) are valid");
         return ExitCode.OK;
       }
-      RelayLogging.configure(config.log().format());
-      // Installed before the relay says it is listening: SIGHUP's default action ends the JVM. One
-      // that comes while the relay starts is carried out as soon as it runs.
-      AtomicReference<RelayService> running = new AtomicReference<>();
-      AtomicBoolean pending = new AtomicBoolean();
-      if (!HangupSignal.onHangup(() -> reload(running, pending))) {
-        LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
-      }
-      service = RelayService.start(source, config, context.clock(), context.random(), out);
-      running.set(service);
-      if (pending.getAndSet(false)) {
-        service.reload();
-      }
+      Foreground.run(source, config, context.clock(), context.random(), out, SHUTDOWN_GRACE);
     } catch (ServiceException e) {
       throw new UserError(e.getMessage());
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  service.stopAdmitting();
-                  out.println(
-                      "dkimrelay stopping: new connections get 421; transactions in flight have up to "
-                          + SHUTDOWN_GRACE.toSeconds()
-                          + " s to finish");
-                  out.flush();
-                  service.stop(SHUTDOWN_GRACE);
-                  stopped.countDown();
-                },
-                "dkimrelay-shutdown"));
-    stopped.await();
     return ExitCode.OK;
-  }
-
-  private static void reload(AtomicReference<RelayService> running, AtomicBoolean pending) {
-    pending.set(true);
-    RelayService service = running.get();
-    if (service != null && pending.getAndSet(false)) {
-      service.reload();
-    }
   }
 
   /** The configuration file and keys directory of this command line, read again at reload. */
