@@ -18,6 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
  */
 public final class Spooler {
   static final String FILE_PREFIX = "dkimrelay-";
+  // Each file names the process that writes it (dkimrelay-PID-RANDOM.spool): several relays on
+  // one machine share the directory, and one starting must not delete another's message.
+  private static final String OWN_PREFIX = FILE_PREFIX + ProcessHandle.current().pid() + "-";
   static final String FILE_SUFFIX = ".spool";
   private static final int CHUNK = 64 * 1024;
 
@@ -55,20 +58,36 @@ public final class Spooler {
     }
   }
 
-  /** Deletes spool files left by a process that died; call once at start-up. */
+  /**
+   * Deletes spool files left by a process that died (killed mid-message); call once at start-up.
+   * Files of a running process, another relay's, are left alone.
+   */
   public int removeStaleFiles() throws IOException {
     int removed = 0;
     if (!Files.isDirectory(directory)) {
       return 0;
     }
-    try (DirectoryStream<Path> stale =
+    try (DirectoryStream<Path> spooled =
         Files.newDirectoryStream(directory, FILE_PREFIX + "*" + FILE_SUFFIX)) {
-      for (Path file : stale) {
+      for (Path file : spooled) {
+        if (ownerAlive(file.getFileName().toString())) {
+          continue;
+        }
         Files.deleteIfExists(file);
         removed++;
       }
     }
     return removed;
+  }
+
+  private static boolean ownerAlive(String name) {
+    String[] parts = name.substring(FILE_PREFIX.length()).split("-", 2);
+    if (parts.length < 2 || !parts[0].matches("\\d{1,18}")) {
+      return false; // not named by a process (an older dkimrelay's file): stale
+    }
+    long pid = Long.parseLong(parts[0]);
+    return pid != ProcessHandle.current().pid()
+        && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
   /** Splits normalised bytes at the first empty line into header block and body storage. */
@@ -169,7 +188,7 @@ public final class Spooler {
       bodyFile =
           Files.createTempFile(
               directory,
-              FILE_PREFIX,
+              OWN_PREFIX,
               FILE_SUFFIX,
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       bodyFileStream = new BufferedOutputStream(Files.newOutputStream(bodyFile), CHUNK);

@@ -116,10 +116,22 @@ class SpoolerTest {
 
   @Test
   void staleSpoolFilesAreRemovedAndOthersLeftAlone() throws Exception {
-    Files.writeString(dir.resolve("dkimrelay-123.spool"), "old");
-    Files.writeString(dir.resolve("keep.txt"), "mine");
-    assertThat(spooler(10, 10).removeStaleFiles()).isEqualTo(1);
-    assertThat(dir.resolve("keep.txt")).exists();
+    Process other = new ProcessBuilder("sleep", "30").start(); // another relay, still running
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    try {
+      Path running = Files.writeString(dir.resolve("dkimrelay-" + other.pid() + "-1.spool"), "a");
+      Path dead = Files.writeString(dir.resolve("dkimrelay-" + gone.pid() + "-2.spool"), "b");
+      Path old = Files.writeString(dir.resolve("dkimrelay-123.spool"), "old"); // unnamed owner
+      Files.writeString(dir.resolve("keep.txt"), "mine");
+      assertThat(spooler(10, 10).removeStaleFiles()).isEqualTo(2);
+      assertThat(running).exists();
+      assertThat(dead).doesNotExist();
+      assertThat(old).doesNotExist();
+      assertThat(dir.resolve("keep.txt")).exists();
+    } finally {
+      other.destroy();
+    }
   }
 
   @Test
