@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -91,8 +92,8 @@ public final class PublishedKeys {
   }
 
   /** Looks again every {@code period}; a change is printed, logged and, if required, applied. */
-  void watch(MessagePipeline pipeline, Duration period, Announcer announcer) {
-    Repeating.every(period, "dns-recheck", () -> recheck(pipeline, announcer));
+  ScheduledExecutorService watch(MessagePipeline pipeline, Duration period, Announcer announcer) {
+    return Repeating.every(period, "dns-recheck", () -> recheck(pipeline, announcer));
   }
 
   private synchronized void recheck(MessagePipeline pipeline, Announcer announcer) {

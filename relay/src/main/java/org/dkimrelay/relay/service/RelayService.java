@@ -6,8 +6,11 @@ import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.stream.Collectors;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
@@ -44,6 +47,7 @@ public final class RelayService {
   private final MessagePipeline pipeline;
   private final Optional<RelayServer> proxy;
   private final Optional<MilterServer> milter;
+  private final List<ScheduledExecutorService> background = new CopyOnWriteArrayList<>();
 
   private RelayService(
       ConfigSource source, RelayConfig config, Clock clock, SecureRandom random, PrintWriter out) {
@@ -149,8 +153,8 @@ public final class RelayService {
     }
     out.flush();
     Duration recheck = config.dns().recheck().duration();
-    published.watch(pipeline, recheck, announcer);
-    Repeating.every(recheck, "rotation", this::followRotation);
+    background.add(published.watch(pipeline, recheck, announcer));
+    background.add(Repeating.every(recheck, "rotation", this::followRotation));
   }
 
   private static String milterAddress(MilterServer server) {
@@ -250,6 +254,7 @@ public final class RelayService {
    */
   public void stop(Duration grace) {
     stopAdmitting();
+    background.forEach(ScheduledExecutorService::shutdownNow); // no recheck against a stopped relay
     milter.ifPresent(server -> server.stop(grace));
     proxy.ifPresent(server -> server.stop(grace));
   }

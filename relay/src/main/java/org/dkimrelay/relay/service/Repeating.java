@@ -14,10 +14,11 @@ public final class Repeating {
   private Repeating() {}
 
   /**
-   * Runs {@code task} every {@code period} on a daemon thread called {@code name}; a failure is
-   * logged and the task runs again at the next period.
+   * Runs {@code task} every {@code period} on a daemon thread called {@code name}, until the
+   * returned scheduler is shut down; a failure is logged and the task runs again at the next
+   * period.
    */
-  public static void every(Duration period, String name, Runnable task) {
+  public static ScheduledExecutorService every(Duration period, String name, Runnable task) {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(
             runnable -> {
@@ -36,5 +37,6 @@ public final class Repeating {
         period.toMillis(),
         period.toMillis(),
         TimeUnit.MILLISECONDS);
+    return scheduler;
   }
 }

@@ -1,5 +1,9 @@
 package org.dkimrelay.relay.smtp;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -8,42 +12,40 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import javax.net.ssl.SSLContext;
-import org.dkimrelay.keys.Cidr;
+import java.util.stream.Collectors;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.ConfigLoader;
 import org.dkimrelay.relay.config.RelayConfig;
-import org.dkimrelay.relay.config.SigningSetup;
-import org.dkimrelay.relay.dkim.DkimSigner;
-import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.metrics.RelayMetrics;
-import org.dkimrelay.relay.pipeline.MessagePipeline;
-import org.dkimrelay.relay.spool.Spooler;
+import org.dkimrelay.relay.service.ConfigSource;
+import org.dkimrelay.relay.service.RelayService;
+import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
-/** A relay on 127.0.0.1 and a free port, with keys for example.com (RSA and Ed25519). */
+/**
+ * A relay on 127.0.0.1 and a free port, with keys for example.com (RSA and Ed25519), started the
+ * way {@code run} starts it: a configuration file, then {@link RelayService} (in this JVM).
+ */
 final class TestRelay implements AutoCloseable {
-  private final RelayServer server;
+  private final RelayService service;
   private final Map<String, String> records;
-  private final RelayMetrics metrics;
 
-  private TestRelay(RelayServer server, Map<String, String> records, RelayMetrics metrics) {
-    this.server = server;
+  private TestRelay(RelayService service, Map<String, String> records) {
+    this.service = service;
     this.records = records;
-    this.metrics = metrics;
   }
 
   RelayMetrics metrics() {
-    return metrics;
+    return service.pipeline().metrics();
   }
 
   int port() {
-    return server.port();
+    return service.proxyPort().orElseThrow();
   }
 
   /** The DNS records of the relay's keys, for the outside verifiers. */
@@ -53,7 +55,7 @@ final class TestRelay implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(Duration.ZERO);
+    service.stop(Duration.ZERO);
   }
 
   static Builder builder(Path dir, int upstreamPort) {
@@ -63,32 +65,35 @@ final class TestRelay implements AutoCloseable {
   static final class Builder {
     private final Path dir;
     private final int upstreamPort;
-    private List<Cidr> allow = List.of(Cidr.parse("127.0.0.0/8"));
+    private List<String> allow = List.of("127.0.0.0/8");
     private int maxSessions = 64;
     private long maxMessageSize = 50L * 1024 * 1024;
-    private boolean rejectUnknown;
     private Duration upstreamTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofMinutes(1);
     private long minDataRate = 500;
-    private Optional<RelayServer.TlsFiles> inboundTls = Optional.empty();
-    private Optional<Path> usersFile = Optional.empty();
+    private String inbound = "";
     private UpstreamSettings.TlsMode tls = UpstreamSettings.TlsMode.OFF;
-    private SSLContext tlsContext;
-    private String upstreamHost = "127.0.0.1";
-    private Optional<UpstreamSettings.Credentials> credentials = Optional.empty();
-
-    Builder credentials(String username, Path passwordFile) {
-      credentials = Optional.of(new UpstreamSettings.Credentials(username, passwordFile));
-      return this;
-    }
+    private Optional<Path> caFile = Optional.empty();
+    private String credentials = "";
+    private String unknownDomain = "pass";
 
     private Builder(Path dir, int upstreamPort) {
       this.dir = dir;
       this.upstreamPort = upstreamPort;
     }
 
+    Builder credentials(String username, Path passwordFile) {
+      credentials = "username = \"" + username + "\"\npassword-file = \"" + passwordFile + "\"\n";
+      return this;
+    }
+
+    Builder rejectUnknownDomains() {
+      unknownDomain = "reject";
+      return this;
+    }
+
     Builder allow(String... ranges) {
-      allow = java.util.Arrays.stream(ranges).map(Cidr::parse).toList();
+      allow = List.of(ranges);
       return this;
     }
 
@@ -102,11 +107,6 @@ final class TestRelay implements AutoCloseable {
       return this;
     }
 
-    Builder rejectUnknownDomains() {
-      rejectUnknown = true;
-      return this;
-    }
-
     Builder idleTimeout(Duration value) {
       idleTimeout = value;
       return this;
@@ -114,8 +114,14 @@ final class TestRelay implements AutoCloseable {
 
     /** Offers STARTTLS with this certificate and key, and requires AUTH against these users. */
     Builder inbound(Path certificate, Path key, Path users) {
-      inboundTls = Optional.of(new RelayServer.TlsFiles(certificate, key));
-      usersFile = Optional.of(users);
+      inbound =
+          "users-file = \""
+              + users
+              + "\"\n[listen.tls]\ncertificate = \""
+              + certificate
+              + "\"\nkey = \""
+              + key
+              + "\"\n";
       return this;
     }
 
@@ -129,64 +135,95 @@ final class TestRelay implements AutoCloseable {
       return this;
     }
 
-    Builder tls(UpstreamSettings.TlsMode mode, SSLContext context, String host) {
+    /** STARTTLS upstream in {@code mode}, trusting the CAs in {@code caFile}. */
+    Builder tls(UpstreamSettings.TlsMode mode, Path caFile) {
       tls = mode;
-      tlsContext = context;
-      upstreamHost = host;
+      this.caFile = Optional.of(caFile);
       return this;
     }
 
-    TestRelay start() throws Exception {
-      KeyDirectory keys = new KeyDirectory(dir.resolve("keys"));
+    TestRelay start() throws IOException {
+      Map<String, String> records = keys(new KeyDirectory(dir.resolve("keys")));
+      String toml =
+          "[listen]\naddress = \"127.0.0.1:0\"\nhostname = \"relay.test\"\n"
+              + "allow = "
+              + allow.stream().map(r -> "\"" + r + "\"").collect(Collectors.joining(", ", "[", "]"))
+              + "\nmax-sessions = "
+              + maxSessions
+              + "\nmax-message-size = \""
+              + maxMessageSize
+              + "\"\ntimeout = \""
+              + idleTimeout.toSeconds()
+              + "s\"\nmin-data-rate = "
+              + minDataRate
+              + "\n"
+              + inbound
+              + "[upstream]\naddress = \"127.0.0.1:"
+              + upstreamPort
+              + "\"\nstarttls = \""
+              + tls.name().toLowerCase(java.util.Locale.ROOT)
+              + "\"\n"
+              + caFile.map(ca -> "ca-file = \"" + ca + "\"\n").orElse("")
+              + credentials
+              + "connect-timeout = \"5s\"\ntimeout = \""
+              + upstreamTimeout.toSeconds()
+              + "s\"\ndata-timeout = \""
+              + upstreamTimeout.toSeconds()
+              + "s\"\n[signing]\nkeys = \""
+              + dir.resolve("keys")
+              + "\"\nunknown-domain = \""
+              + unknownDomain
+              + "\"\n"
+              + RelayConfigFile.noResolver();
+      Path file = Files.writeString(dir.resolve("test-relay.toml"), toml);
+      RelayConfig config = load(file);
+      ConfigSource source =
+          new ConfigSource() {
+            @Override
+            public RelayConfig read() {
+              return load(file);
+            }
+
+            @Override
+            public KeyDirectory keys(RelayConfig config) {
+              return new KeyDirectory(Path.of(config.signing().keys()));
+            }
+          };
+      RelayService service =
+          RelayService.start(
+              source,
+              config,
+              Clock.systemUTC(),
+              new SecureRandom(),
+              new PrintWriter(new StringWriter()));
+      return new TestRelay(service, records);
+    }
+
+    private static RelayConfig load(Path file) {
+      try {
+        return ConfigLoader.load(file, file.getParent());
+      } catch (org.dkimrelay.relay.config.ConfigException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
+
+    /** example.com's keys r1 (RSA) and e1 (Ed25519), once; their records. */
+    private static Map<String, String> keys(KeyDirectory keys) {
       Map<String, String> records = new HashMap<>();
       DkimKeyGenerator generator = new DkimKeyGenerator(new SecureRandom());
       for (KeyAlgorithm algorithm : KeyAlgorithm.values()) {
         Selector selector = Selector.parse(algorithm == KeyAlgorithm.RSA ? "r1" : "e1");
+        SigningDomain domain = SigningDomain.parse("example.com");
         DkimKey key =
-            generator.generate(SigningDomain.parse("example.com"), selector, algorithm, 2048);
-        keys.store(key, key.txtRecord(3600));
+            keys.contains(domain, selector)
+                ? keys.load(domain, selector)
+                : generator.generate(domain, selector, algorithm, 2048);
+        if (!keys.contains(domain, selector)) {
+          keys.store(key, key.txtRecord(3600));
+        }
         records.put(selector + "._domainkey.example.com", key.record().value());
       }
-      RelayConfig.Signing signing = RelayConfig.defaults().signing();
-      SigningEngine engine = SigningSetup.load(signing, keys, Clock.systemUTC());
-      if (rejectUnknown) {
-        engine =
-            new SigningEngine(
-                engine.table(),
-                new DkimSigner(SigningPolicy.defaults(), Clock.systemUTC()),
-                true,
-                true);
-      }
-      UpstreamSettings upstream =
-          new UpstreamSettings(
-              upstreamHost,
-              upstreamPort,
-              tls,
-              tlsContext != null ? tlsContext : SSLContext.getDefault(),
-              credentials,
-              "relay.test",
-              Duration.ofSeconds(5),
-              upstreamTimeout,
-              upstreamTimeout);
-      RelayMetrics metrics = new RelayMetrics();
-      RelayServer server =
-          new RelayServer(
-              new RelayServer.Listen(
-                  "127.0.0.1",
-                  0,
-                  allow,
-                  maxSessions,
-                  maxMessageSize,
-                  "relay.test",
-                  idleTimeout,
-                  minDataRate,
-                  inboundTls,
-                  usersFile),
-              new MessagePipeline(engine, metrics, false),
-              new Spooler(dir.resolve("spool"), 64 * 1024, 1024 * 1024, maxMessageSize),
-              upstream);
-      server.start();
-      return new TestRelay(server, records, metrics);
+      return records;
     }
   }
 }

@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,9 @@ import java.util.List;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.dkimrelay.relay.testing.TestCertificates;
-import org.dkimrelay.relay.upstream.TlsContexts;
+import org.dkimrelay.relay.upstream.UpstreamClient;
+import org.dkimrelay.relay.upstream.UpstreamException;
+import org.dkimrelay.relay.upstream.UpstreamSettings;
 import org.dkimrelay.relay.upstream.UpstreamSettings.TlsMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,10 +38,7 @@ class UpstreamTlsIT {
     try (RecordingUpstream upstream = RecordingUpstream.withTls(certificate.serverContext());
         TestRelay relay =
             TestRelay.builder(dir, upstream.port())
-                .tls(
-                    TlsMode.REQUIRED,
-                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
-                    "127.0.0.1")
+                .tls(TlsMode.REQUIRED, certificate.writePem(dir.resolve("ca.pem")))
                 .start();
         SmtpTestClient client = greeted(relay)) {
       expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
@@ -55,10 +55,7 @@ class UpstreamTlsIT {
     try (RecordingUpstream upstream = RecordingUpstream.withTls(certificate.serverContext());
         TestRelay relay =
             TestRelay.builder(dir, upstream.port())
-                .tls(
-                    TlsMode.REQUIRED,
-                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
-                    "127.0.0.1")
+                .tls(TlsMode.REQUIRED, certificate.writePem(dir.resolve("ca.pem")))
                 .start();
         SmtpTestClient client = greeted(relay)) {
       assertThat(client.command("MAIL FROM:<alice@example.com>"))
@@ -73,10 +70,7 @@ class UpstreamTlsIT {
     try (RecordingUpstream upstream = RecordingUpstream.start();
         TestRelay relay =
             TestRelay.builder(dir, upstream.port())
-                .tls(
-                    TlsMode.REQUIRED,
-                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
-                    "127.0.0.1")
+                .tls(TlsMode.REQUIRED, certificate.writePem(dir.resolve("ca.pem")))
                 .start();
         SmtpTestClient client = greeted(relay)) {
       assertThat(client.command("MAIL FROM:<alice@example.com>"))
@@ -92,10 +86,7 @@ class UpstreamTlsIT {
     try (RecordingUpstream upstream = RecordingUpstream.withTls(certificate.serverContext());
         TestRelay relay =
             TestRelay.builder(dir, upstream.port())
-                .tls(
-                    TlsMode.OPPORTUNISTIC,
-                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
-                    "127.0.0.1")
+                .tls(TlsMode.OPPORTUNISTIC, certificate.writePem(dir.resolve("ca.pem")))
                 .start();
         SmtpTestClient client = greeted(relay)) {
       expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
@@ -114,10 +105,7 @@ class UpstreamTlsIT {
                 .reply("AUTH PLAIN", "235 2.7.0 Authentication successful");
         TestRelay relay =
             TestRelay.builder(dir, upstream.port())
-                .tls(
-                    TlsMode.REQUIRED,
-                    TlsContexts.trusting(certificate.writePem(dir.resolve("ca.pem"))),
-                    "127.0.0.1")
+                .tls(TlsMode.REQUIRED, certificate.writePem(dir.resolve("ca.pem")))
                 .credentials("relay-user", password)
                 .start();
         SmtpTestClient client = greeted(relay)) {
@@ -129,15 +117,29 @@ class UpstreamTlsIT {
       assertThat(upstream.commands().indexOf("STARTTLS"))
           .isLessThan(upstream.commands().indexOf("AUTH PLAIN " + token));
     }
-    try (RecordingUpstream plain = RecordingUpstream.withExtensions(List.of("AUTH PLAIN LOGIN"));
-        TestRelay relay =
-            TestRelay.builder(dir.resolve("plain"), plain.port())
-                .credentials("relay-user", password)
-                .start();
-        SmtpTestClient client = greeted(relay)) {
-      assertThat(client.command("MAIL FROM:<alice@example.com>"))
-          .startsWith("451 4.7.8 upstream AUTH failed")
-          .contains("not TLS");
+    // Without required TLS the configuration refuses credentials...
+    assertThatThrownBy(
+            () ->
+                TestRelay.builder(dir.resolve("plain"), 25)
+                    .credentials("relay-user", password)
+                    .start())
+        .hasMessageContaining("AUTH is sent only inside TLS");
+    // ...and the client refuses to send them in clear, should its settings ever ask.
+    try (RecordingUpstream plain = RecordingUpstream.withExtensions(List.of("AUTH PLAIN LOGIN"))) {
+      UpstreamSettings clear =
+          new UpstreamSettings(
+              "127.0.0.1",
+              plain.port(),
+              TlsMode.OFF,
+              javax.net.ssl.SSLContext.getDefault(),
+              java.util.Optional.of(new UpstreamSettings.Credentials("relay-user", password)),
+              "relay.test",
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5),
+              Duration.ofSeconds(5));
+      assertThatThrownBy(() -> UpstreamClient.connect(clear))
+          .isInstanceOf(UpstreamException.class)
+          .hasMessageContaining("not TLS");
       assertThat(plain.commands()).noneMatch(c -> c.startsWith("AUTH"));
     }
   }
