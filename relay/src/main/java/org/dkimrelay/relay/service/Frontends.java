@@ -87,9 +87,19 @@ final class Frontends {
     } catch (IOException | GeneralSecurityException e) {
       throw new ServiceException("upstream.ca-file: " + e.getMessage());
     }
-    Optional<UpstreamSettings.Credentials> credentials =
-        Optional.ofNullable(upstream.username())
-            .map(user -> new UpstreamSettings.Credentials(user, Path.of(upstream.passwordFile())));
+    Optional<UpstreamSettings.Credentials> credentials = Optional.empty();
+    if (upstream.username() != null) {
+      try {
+        credentials =
+            Optional.of(
+                UpstreamSettings.Credentials.read(
+                    upstream.username(), Path.of(upstream.passwordFile())));
+      } catch (IOException e) {
+        // at start (and reload): not a 451 at every message
+        throw new ServiceException(
+            "upstream.password-file: cannot read " + upstream.passwordFile() + ": " + e);
+      }
+    }
     return new UpstreamSettings(
         upstream.address().host(),
         upstream.address().port(),

@@ -28,6 +28,7 @@ import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.rotation.KeyPublication;
 import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.smtp.RelayServer;
+import org.dkimrelay.relay.upstream.UpstreamSettings;
 
 /**
  * The running relay: one signing pipeline and its front-ends (the SMTP proxy, the milter), the DNS
@@ -186,8 +187,13 @@ public final class RelayService {
     try {
       RelayConfig fresh = source.read();
       SigningEngine engine = engine(fresh);
+      // Upstream's settings need a restart, but its password file is read again: a new password
+      // takes effect now, an unreadable file fails the reload here rather than every message.
+      UpstreamSettings upstream =
+          Frontends.upstream(fresh.upstream().equals(running.upstream()) ? fresh : running);
       warnAboutDroppedDomains(engine);
       pipeline.replaceEngine(published.reload(engine, fresh.signing().requirePublished()));
+      proxy.ifPresent(server -> server.upstream(upstream));
       current = fresh;
       String result = "dkimrelay: reloaded: signing with " + published.signingKeys() + " key(s)";
       if (!fresh.listen().equals(running.listen())

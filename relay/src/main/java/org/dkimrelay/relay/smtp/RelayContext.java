@@ -10,7 +10,7 @@ import org.dkimrelay.relay.upstream.UpstreamSettings;
 final class RelayContext {
   private final MessagePipeline pipeline;
   private final Spooler spooler;
-  private final UpstreamSettings upstream;
+  private volatile UpstreamSettings upstream; // replaced at reload: the password file is re-read
   private final long maxMessageSize;
 
   private final AtomicInteger openTransactions = new AtomicInteger();
@@ -33,6 +33,10 @@ final class RelayContext {
 
   UpstreamSettings upstream() {
     return upstream;
+  }
+
+  void upstream(UpstreamSettings settings) {
+    upstream = settings;
   }
 
   RelayMetrics metrics() {

@@ -136,6 +136,11 @@ public final class RelayServer {
         TimeUnit.MILLISECONDS);
   }
 
+  /** Sessions from now on reach upstream with {@code settings} (a reload's new password). */
+  public void upstream(UpstreamSettings settings) {
+    context.upstream(settings);
+  }
+
   /** The port listened on (the one chosen, when configured as 0). */
   public int port() {
     return server.getPortAllocated();

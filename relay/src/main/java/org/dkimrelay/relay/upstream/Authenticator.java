@@ -1,8 +1,6 @@
 package org.dkimrelay.relay.upstream;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +25,7 @@ final class Authenticator {
     }
     List<String> mechanisms =
         advertised == null ? List.of() : List.of(advertised.toUpperCase(Locale.ROOT).split("\\s+"));
-    String password = password(credentials);
+    String password = credentials.password();
     SmtpReply reply;
     if (mechanisms.contains("PLAIN")) {
       String token = "\0" + credentials.username() + "\0" + password;
@@ -54,24 +52,6 @@ final class Authenticator {
       return reply;
     }
     return client.command(base64(password));
-  }
-
-  private static String password(UpstreamSettings.Credentials credentials)
-      throws UpstreamException {
-    try {
-      String text = Files.readString(credentials.passwordFile(), StandardCharsets.UTF_8);
-      int newline = text.indexOf('\n');
-      String line = newline < 0 ? text : text.substring(0, newline);
-      return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-    } catch (IOException e) {
-      throw new UpstreamException(
-          Kind.AUTH,
-          "cannot read upstream.password-file "
-              + credentials.passwordFile()
-              + ": "
-              + e.getMessage(),
-          e);
-    }
   }
 
   private static String base64(String text) {

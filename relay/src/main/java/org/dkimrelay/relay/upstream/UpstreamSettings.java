@@ -1,5 +1,8 @@
 package org.dkimrelay.relay.upstream;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -43,5 +46,19 @@ public record UpstreamSettings(
   }
 
   /** AUTH credentials; the password comes from a file, never from the config itself. */
-  public record Credentials(String username, Path passwordFile) {}
+  public record Credentials(String username, String password) {
+    /** The password is the first line of {@code passwordFile}, read now (at start and reload). */
+    public static Credentials read(String username, Path passwordFile) throws IOException {
+      String text = Files.readString(passwordFile, StandardCharsets.UTF_8);
+      int newline = text.indexOf('\n');
+      String line = newline < 0 ? text : text.substring(0, newline);
+      return new Credentials(
+          username, line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+    }
+
+    @Override
+    public String toString() {
+      return "Credentials[username=" + username + ", password=(hidden)]";
+    }
+  }
 }

@@ -53,6 +53,11 @@ final class TestRelay implements AutoCloseable {
     return records;
   }
 
+  /** What SIGHUP does: configuration and keys read again. */
+  void reload() {
+    service.reload();
+  }
+
   @Override
   public void close() {
     service.stop(Duration.ZERO);

@@ -132,7 +132,7 @@ class UpstreamTlsIT {
               plain.port(),
               TlsMode.OFF,
               javax.net.ssl.SSLContext.getDefault(),
-              java.util.Optional.of(new UpstreamSettings.Credentials("relay-user", password)),
+              java.util.Optional.of(new UpstreamSettings.Credentials("relay-user", "s3cret")),
               "relay.test",
               Duration.ofSeconds(5),
               Duration.ofSeconds(5),
@@ -141,6 +141,41 @@ class UpstreamTlsIT {
           .isInstanceOf(UpstreamException.class)
           .hasMessageContaining("not TLS");
       assertThat(plain.commands()).noneMatch(c -> c.startsWith("AUTH"));
+    }
+  }
+
+  @Test
+  void thePasswordFileIsReadAtStartAndAgainAtReload() throws Exception {
+    TestCertificates certificate = TestCertificates.forNames("127.0.0.1");
+    Path ca = certificate.writePem(dir.resolve("ca.pem"));
+    // unreadable at start: the relay does not start (it used to become a 451 at every message)
+    assertThatThrownBy(
+            () ->
+                TestRelay.builder(dir.resolve("missing"), 25)
+                    .tls(TlsMode.REQUIRED, ca)
+                    .credentials("relay-user", dir.resolve("no-such-password-file"))
+                    .start())
+        .hasMessageContaining("upstream.password-file: cannot read ")
+        .hasMessageContaining("no-such-password-file");
+
+    Path password = java.nio.file.Files.writeString(dir.resolve("password"), "old\n");
+    try (RecordingUpstream upstream =
+            RecordingUpstream.withTls(certificate.serverContext(), "AUTH PLAIN LOGIN")
+                .reply("AUTH PLAIN", "235 2.7.0 Authentication successful");
+        TestRelay relay =
+            TestRelay.builder(dir, upstream.port())
+                .tls(TlsMode.REQUIRED, ca)
+                .credentials("relay-user", password)
+                .start()) {
+      java.nio.file.Files.writeString(password, "new\n");
+      relay.reload(); // SIGHUP: the new password is used from the next session on
+      try (SmtpTestClient client = greeted(relay)) {
+        expect(client.sendMail("alice@example.com", "bob@example.org", MESSAGE), "250");
+      }
+      String token =
+          java.util.Base64.getEncoder()
+              .encodeToString("\0relay-user\0new".getBytes(StandardCharsets.UTF_8));
+      assertThat(upstream.commands()).contains("AUTH PLAIN " + token);
     }
   }
 }
