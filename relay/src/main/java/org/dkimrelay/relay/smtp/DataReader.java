@@ -60,7 +60,6 @@ final class DataReader extends InputStream {
       pendingOutput = -1;
       return 1;
     }
-
     // One input byte can give two output bytes ('.' CR x at a line start gives CR x), so read at
     // most half the room, and at least one byte.
     int want = Math.max(1, Math.min(CHUNK, length / 2));
@@ -83,56 +82,67 @@ final class DataReader extends InputStream {
         if (runEnd == read) {
           break;
         }
-        i = runEnd; // the CR, handled below
+        i = runEnd; // the CR, through the state machine
       }
-      byte b = chunk[i];
-      switch (state) {
-        case LINE_START -> {
-          if (b == '.') {
-            state = State.AFTER_DOT;
-          } else {
-            buffer[out++] = b;
-            state = b == '\r' ? State.AFTER_CR : State.NORMAL;
-          }
-        }
-        case AFTER_DOT -> {
-          if (b == '\r') {
-            state = State.AFTER_DOT_CR;
-          } else {
-            buffer[out++] = b;
-            state = State.NORMAL;
-          }
-        }
-        case AFTER_DOT_CR -> {
-          if (b == '\n') {
-            ended = true;
-            in.reset();
-            in.skipNBytes(i + 1L); // consume exactly up to the end marker
-            return out - offset;
-          }
-          buffer[out++] = '\r';
-          if (out < limit) {
-            buffer[out++] = b;
-          } else {
-            pendingOutput = b & 0xFF; // only when the caller asked for one byte
-          }
-
-          state = b == '\r' ? State.AFTER_CR : State.NORMAL;
-        }
-        case AFTER_CR -> {
-          buffer[out++] = b;
-          state = b == '\n' ? State.LINE_START : b == '\r' ? State.AFTER_CR : State.NORMAL;
-        }
-        case NORMAL -> {
-          buffer[out++] = b;
-          state = b == '\r' ? State.AFTER_CR : State.NORMAL;
-        }
+      out = step(chunk[i], buffer, out, limit);
+      if (ended) {
+        in.reset();
+        in.skipNBytes(i + 1L); // consume exactly up to the end marker
+        return out - offset;
       }
       if (out > limit) {
         throw new IllegalStateException("DATA decoding overran its buffer");
       }
     }
     return out - offset;
+  }
+
+  /** One byte through the state machine: writes what it gives, returns the next output index. */
+  private int step(byte b, byte[] buffer, int out, int limit) {
+    switch (state) {
+      case LINE_START -> {
+        if (b == '.') {
+          state = State.AFTER_DOT;
+          return out;
+        }
+        buffer[out] = b;
+        state = b == '\r' ? State.AFTER_CR : State.NORMAL;
+        return out + 1;
+      }
+      case AFTER_DOT -> {
+        if (b == '\r') {
+          state = State.AFTER_DOT_CR;
+          return out;
+        }
+        buffer[out] = b;
+        state = State.NORMAL;
+        return out + 1;
+      }
+      case AFTER_DOT_CR -> {
+        if (b == '\n') {
+          ended = true; // CRLF "." CRLF
+          return out;
+        }
+        buffer[out++] = '\r';
+        if (out < limit) {
+          buffer[out++] = b;
+        } else {
+          pendingOutput = b & 0xFF; // only when the caller asked for one byte
+        }
+        state = b == '\r' ? State.AFTER_CR : State.NORMAL;
+        return out;
+      }
+      case AFTER_CR -> {
+        buffer[out] = b;
+        state = b == '\n' ? State.LINE_START : b == '\r' ? State.AFTER_CR : State.NORMAL;
+        return out + 1;
+      }
+      default -> { // NORMAL: here only with the CR that ended a run of line bytes
+        buffer[out] = b;
+        state = b == '\r' ? State.AFTER_CR : State.NORMAL;
+        return out + 1;
+      }
+    }
   }
 
   /** Reads the rest of the content and throws it away, so the session stays in step. */
