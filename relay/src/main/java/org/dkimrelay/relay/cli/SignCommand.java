@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.SigningDecision;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
@@ -80,7 +81,7 @@ final class SignCommand implements Callable<Integer> {
   private void explain(SigningEngine engine, RelayConfig config, SpooledMessage message) {
     PrintWriter out = spec.commandLine().getOut();
     SigningEngine.Explanation explanation = engine.explain(message.header());
-    RelayConfig.Signing settings = config.signing();
+    SigningConfig settings = config.signing();
     if (explanation.decision() instanceof SigningDecision.Malformed malformed) {
       out.println("Not signed: malformed: " + malformed.reason());
       out.println("Policy signing.on-malformed = " + settings.onMalformed().word());

@@ -5,10 +5,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.dkimrelay.keys.Cidr;
-import org.dkimrelay.relay.dkim.Canonicalization;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.rotation.RotationPolicy;
 
 /**
@@ -20,7 +17,7 @@ public record RelayConfig(
     MilterConfig milter,
     Listen listen,
     Upstream upstream,
-    Signing signing,
+    SigningConfig signing,
     Dns dns,
     Metrics metrics,
     Log log,
@@ -39,7 +36,7 @@ public record RelayConfig(
     upstream =
         upstream != null ? upstream : new Upstream(null, null, null, null, null, null, null, null);
 
-    signing = signing != null ? signing : Signing.defaults();
+    signing = signing != null ? signing : SigningConfig.defaults();
     dns = dns != null ? dns : new Dns(null, null);
     metrics = metrics != null ? metrics : new Metrics(null);
     log = log != null ? log : new Log(null, null);
@@ -52,9 +49,9 @@ public record RelayConfig(
 
   /** The same configuration with relative paths resolved against {@code home}. */
   public RelayConfig resolvedAgainst(Path home) {
-    Signing s = signing;
-    Signing signingResolved =
-        new Signing(
+    SigningConfig s = signing;
+    SigningConfig signingResolved =
+        new SigningConfig(
             resolve(home, s.keys()),
             s.subdomains(),
             s.headers(),
@@ -195,85 +192,6 @@ public record RelayConfig(
     @JsonCreator
     static StartTls parse(String text) {
       return Choice.parse(StartTls.class, text);
-    }
-
-    @JsonValue
-    public String word() {
-      return Choice.word(this);
-    }
-  }
-
-  /** {@code [signing]}. */
-  public record Signing(
-      String keys,
-      Boolean subdomains,
-      List<String> headers,
-      List<String> oversign,
-      String canonicalization,
-      UnknownDomain unknownDomain,
-      OnMalformed onMalformed,
-      Boolean requirePublished,
-      Interval expire) {
-
-    public Signing {
-      keys = keys != null ? keys : "conf/keys";
-      subdomains = subdomains != null ? subdomains : true;
-      headers = headers != null ? List.copyOf(headers) : SigningPolicy.DEFAULT_HEADERS;
-      oversign = oversign != null ? List.copyOf(oversign) : SigningPolicy.DEFAULT_OVERSIGN;
-      canonicalization = canonicalization != null ? canonicalization : "relaxed/relaxed";
-      unknownDomain = unknownDomain != null ? unknownDomain : UnknownDomain.PASS;
-      onMalformed = onMalformed != null ? onMalformed : OnMalformed.REJECT;
-      requirePublished = requirePublished != null ? requirePublished : false;
-      policy(headers, oversign, canonicalization, expire); // validates now, with the file's line
-    }
-
-    static Signing defaults() {
-      return new Signing(null, null, null, null, null, null, null, null, null);
-    }
-
-    public Path keysDirectory() {
-      return Path.of(keys);
-    }
-
-    /** The signing policy these settings describe. */
-    public SigningPolicy policy() {
-      return policy(headers, oversign, canonicalization, expire);
-    }
-
-    private static SigningPolicy policy(
-        List<String> headers, List<String> oversign, String canonicalization, Interval expire) {
-      return new SigningPolicy(
-          headers,
-          Set.copyOf(oversign),
-          Canonicalization.Pair.parse(canonicalization),
-          Optional.ofNullable(expire).map(Interval::duration));
-    }
-  }
-
-  /** {@code signing.unknown-domain}: mail whose From domain has no key. */
-  public enum UnknownDomain {
-    PASS,
-    REJECT;
-
-    @JsonCreator
-    static UnknownDomain parse(String text) {
-      return Choice.parse(UnknownDomain.class, text);
-    }
-
-    @JsonValue
-    public String word() {
-      return Choice.word(this);
-    }
-  }
-
-  /** {@code signing.on-malformed}: mail whose header block cannot be signed safely. */
-  public enum OnMalformed {
-    REJECT,
-    PASS;
-
-    @JsonCreator
-    static OnMalformed parse(String text) {
-      return Choice.parse(OnMalformed.class, text);
     }
 
     @JsonValue

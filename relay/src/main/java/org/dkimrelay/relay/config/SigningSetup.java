@@ -26,7 +26,7 @@ public final class SigningSetup {
    * cannot be used (unsafe permissions, damaged file) stops start-up: signing with some keys and
    * silently not with others is worse.
    */
-  public static SigningEngine load(RelayConfig.Signing settings, KeyDirectory keys, Clock clock)
+  public static SigningEngine load(SigningConfig settings, KeyDirectory keys, Clock clock)
       throws ConfigException {
     List<SigningKey> signingKeys = new ArrayList<>();
     Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles = new HashMap<>();
@@ -53,7 +53,7 @@ public final class SigningSetup {
     return new SigningEngine(
         new SigningTable(signingKeys, settings.subdomains()),
         new DkimSigner(settings.policy(), clock),
-        settings.unknownDomain() == RelayConfig.UnknownDomain.REJECT,
-        settings.onMalformed() == RelayConfig.OnMalformed.REJECT);
+        settings.unknownDomain() == SigningConfig.UnknownDomain.REJECT,
+        settings.onMalformed() == SigningConfig.OnMalformed.REJECT);
   }
 }

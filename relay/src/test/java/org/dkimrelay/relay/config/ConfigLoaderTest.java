@@ -25,8 +25,8 @@ class ConfigLoaderTest {
     assertThat(config.signing().keys()).isEqualTo("conf/keys");
     assertThat(config.signing().policy().canonicalization().tagValue())
         .isEqualTo("relaxed/relaxed");
-    assertThat(config.signing().unknownDomain()).isEqualTo(RelayConfig.UnknownDomain.PASS);
-    assertThat(config.signing().onMalformed()).isEqualTo(RelayConfig.OnMalformed.REJECT);
+    assertThat(config.signing().unknownDomain()).isEqualTo(SigningConfig.UnknownDomain.PASS);
+    assertThat(config.signing().onMalformed()).isEqualTo(SigningConfig.OnMalformed.REJECT);
     assertThat(config.dns().recheck().duration().toMinutes()).isEqualTo(10);
   }
 
