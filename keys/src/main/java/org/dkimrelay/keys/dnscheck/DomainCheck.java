@@ -166,10 +166,7 @@ public final class DomainCheck {
               "SPF",
               domain,
               found + " (lookup failed, not a missing record)",
-              Finding.lookupFix(
-                  result.detail().contains("REFUSED")
-                      ? DnsFailure.Kind.REFUSED
-                      : DnsFailure.Kind.OTHER));
+              Finding.lookupFix(result.failure()));
       case "permerror" ->
           Finding.fail("SPF", domain, found, "fix the record; receivers treat it as broken");
       default ->

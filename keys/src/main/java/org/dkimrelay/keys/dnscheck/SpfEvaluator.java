@@ -14,8 +14,11 @@ import org.dkimrelay.keys.dnscheck.DnsQuery.DnsFailure;
 final class SpfEvaluator {
   static final int LOOKUP_LIMIT = 10;
 
-  /** The outcome: pass, fail, softfail, neutral, none, permerror, temperror (§2.6). */
-  record Result(String result, String detail, int lookups) {}
+  /**
+   * The outcome: pass, fail, softfail, neutral, none, permerror, temperror (§2.6); for temperror,
+   * why the lookup failed.
+   */
+  record Result(String result, String detail, int lookups, DnsFailure.Kind failure) {}
 
   private final DnsQuery dns;
   private int lookups;
@@ -27,11 +30,11 @@ final class SpfEvaluator {
   Result evaluate(InetAddress ip, String domain) {
     try {
       String result = checkHost(ip, domain, 0);
-      return new Result(result, "", lookups);
+      return new Result(result, "", lookups, null);
     } catch (PermError e) {
-      return new Result("permerror", e.getMessage(), lookups);
+      return new Result("permerror", e.getMessage(), lookups, null);
     } catch (DnsFailure e) {
-      return new Result("temperror", e.getMessage(), lookups);
+      return new Result("temperror", e.getMessage(), lookups, e.kind());
     }
   }
 

@@ -123,41 +123,13 @@ public final class ConfigLoader {
             ? location.getLineNr()
             : TomlLines.lineOf(text, key);
     String line = lineNumber > 0 ? ":" + lineNumber : "";
-    if (e instanceof InvalidFormatException invalid) {
-      return line
-          + ": "
-          + key
-          + ": '"
-          + invalid.getValue()
-          + "' is not a valid "
-          + typeName(invalid.getTargetType());
-    }
     if (e instanceof UnrecognizedPropertyException) {
       return TomlLines.isTableHeader(text, lineNumber, key)
           ? line + ": unknown section [" + key + "]"
           : line + ": unknown key '" + key + "'";
     }
     if (e instanceof MismatchedInputException mismatched && mismatched.getTargetType() != null) {
-      String written = TomlLines.valueOn(text, lineNumber);
-      String unquoted = written.replaceAll("^[\"']|[\"']$", "");
-      boolean number = typeName(mismatched.getTargetType()).equals("whole number");
-      if (!written.equals(unquoted) && unquoted.matches(number ? "[-+]?\\d+" : "true|false")) {
-        return line
-            + ": "
-            + key
-            + ": "
-            + written
-            + " is a string; write "
-            + (number ? "a whole number" : "true or false")
-            + " without quotes";
-      }
-      return line
-          + ": "
-          + key
-          + ": '"
-          + unquoted
-          + "' is not a valid "
-          + typeName(mismatched.getTargetType());
+      return line + ": " + key + ": " + mismatch(mismatched, TomlLines.valueOn(text, lineNumber));
     }
     if (e instanceof StreamReadException) {
       String source = TomlLines.lineAt(text, lineNumber).strip();
@@ -176,5 +148,20 @@ public final class ConfigLoader {
             ? root.getMessage()
             : e.getOriginalMessage().replaceAll("\\s+", " ");
     return line + ": " + (key.isEmpty() ? "" : key + ": ") + what;
+  }
+
+  /** A value of the wrong type; a number or boolean written in quotes is named as such. */
+  private static String mismatch(MismatchedInputException e, String written) {
+    String wanted = typeName(e.getTargetType());
+    String unquoted = written.replaceAll("^[\"']|[\"']$", "");
+    boolean number = wanted.equals("whole number");
+    if (!written.equals(unquoted) && unquoted.matches(number ? "[-+]?\\d+" : "true|false")) {
+      return written
+          + " is a string; write "
+          + (number ? "a whole number" : "true or false")
+          + " without quotes";
+    }
+    Object value = e instanceof InvalidFormatException invalid ? invalid.getValue() : unquoted;
+    return "'" + value + "' is not a valid " + wanted;
   }
 }

@@ -56,7 +56,7 @@ final class RelayMailCommand extends BaseCommand {
     Optional<MailPath.Problem> problem =
         MailPath.checkReversePath(matcher.group(1), parameters.smtpUtf8());
     if (problem.isPresent()) {
-      session.sendResponse(RelayRcptCommand.refusal(problem.get(), Replies.SENDER_SYNTAX).wire());
+      session.sendResponse(problem.get().reply(Replies.SENDER_SYNTAX).wire());
       return;
     }
     session.startMailTransaction();

@@ -54,7 +54,7 @@ final class RelayRcptCommand extends BaseCommand {
     RelaySession relay = sessions.of(session);
     Optional<MailPath.Problem> problem = MailPath.checkForwardPath(path, relay.smtpUtf8());
     if (problem.isPresent()) {
-      session.sendResponse(refusal(problem.get(), Replies.RECIPIENT_SYNTAX).wire());
+      session.sendResponse(problem.get().reply(Replies.RECIPIENT_SYNTAX).wire());
       return;
     }
     try {
@@ -64,12 +64,5 @@ final class RelayRcptCommand extends BaseCommand {
     } catch (ReplyException e) {
       session.sendResponse(e.getErrorResponse());
     }
-  }
-
-  static SmtpReply refusal(MailPath.Problem problem, SmtpReply syntax) {
-    return switch (problem) {
-      case SYNTAX -> syntax;
-      case NON_ASCII -> Replies.NON_ASCII_ADDRESS;
-    };
   }
 }

@@ -2,6 +2,8 @@ package org.dkimrelay.relay.upstream;
 
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.dkimrelay.relay.reply.Replies;
+import org.dkimrelay.relay.reply.SmtpReply;
 
 /**
  * The syntax of the addresses in MAIL FROM and RCPT TO (RFC 5321 §4.1.2, with RFC 6531 §3.3 for
@@ -14,7 +16,12 @@ public final class MailPath {
     /** Not a Path of RFC 5321 §4.1.2. */
     SYNTAX,
     /** Non-ASCII characters in a transaction without SMTPUTF8 (RFC 6531 §3.5). */
-    NON_ASCII
+    NON_ASCII;
+
+    /** The reply: {@code syntax} (sender's or recipient's), or RFC 6531's 553 5.6.7. */
+    public SmtpReply reply(SmtpReply syntax) {
+      return this == SYNTAX ? syntax : Replies.NON_ASCII_ADDRESS;
+    }
   }
 
   private static final Pattern ASCII = mailbox("");

@@ -78,16 +78,17 @@ public final class UpstreamSession {
   }
 
   /**
-   * MAIL upstream; a positive reply opens upstream's transaction. A connection that carried earlier
-   * transactions may have been closed by upstream while idle (its smtpd_timeout): that shows only
-   * now, and MAIL is tried once on a new one.
+   * MAIL upstream, on the connection {@link #forNewTransaction} gave; a positive reply opens
+   * upstream's transaction. A connection that carried earlier transactions may have been closed by
+   * upstream while idle (its smtpd_timeout) without a word: that shows only now, and MAIL is tried
+   * once on a new one.
    */
   public SmtpReply mail(String path, MailParameters parameters) throws UpstreamException {
     boolean reused = used;
     used = true;
     SmtpReply reply;
     try {
-      reply = forNewTransaction().mail(path, parameters);
+      reply = connected().mail(path, parameters);
     } catch (UpstreamException e) {
       if (!reused || e.kind() != UpstreamException.Kind.DROPPED) {
         throw e;

@@ -219,11 +219,11 @@ final class TestRelay implements AutoCloseable {
       for (KeyAlgorithm algorithm : KeyAlgorithm.values()) {
         Selector selector = Selector.parse(algorithm == KeyAlgorithm.RSA ? "r1" : "e1");
         SigningDomain domain = SigningDomain.parse("example.com");
-        DkimKey key =
-            keys.contains(domain, selector)
-                ? keys.load(domain, selector)
-                : generator.generate(domain, selector, algorithm, 2048);
-        if (!keys.contains(domain, selector)) {
+        DkimKey key;
+        if (keys.contains(domain, selector)) {
+          key = keys.load(domain, selector); // a second relay in the same directory
+        } else {
+          key = generator.generate(domain, selector, algorithm, 2048);
           keys.store(key, key.txtRecord(3600));
         }
         records.put(selector + "._domainkey.example.com", key.record().value());
