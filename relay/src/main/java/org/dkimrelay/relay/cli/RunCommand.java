@@ -80,7 +80,11 @@ final class RunCommand implements Callable<Integer> {
     try {
       if (checkConfig) {
         int count = RelayService.validate(source, config, context.clock());
-        out.println("configuration and " + count + " key(s) are valid");
+        out.println(
+            "configuration and "
+                + count
+                + " key(s) are valid; signing with "
+                + RelayService.signatures().description());
         return ExitCode.OK;
       }
       Foreground.run(source, config, context.clock(), context.random(), out, SHUTDOWN_GRACE);

@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.config;
 
 import java.security.GeneralSecurityException;
+import java.security.NoSuchProviderException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,6 +11,7 @@ import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningTable;
@@ -28,6 +30,12 @@ public final class SigningSetup {
    */
   public static SigningEngine load(SigningConfig settings, KeyDirectory keys, Clock clock)
       throws ConfigException {
+    Signatures signatures;
+    try {
+      signatures = Signatures.selected();
+    } catch (NoSuchProviderException e) {
+      throw new ConfigException(e.getMessage()); // named as such, not as a key that cannot sign
+    }
     List<SigningKey> signingKeys = new ArrayList<>();
     Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles = new HashMap<>();
     for (KeyDirectory.Entry entry : keys.list()) {
@@ -43,7 +51,7 @@ public final class SigningSetup {
         continue; // standby or retiring: kept, not signing
       }
       try {
-        signingKeys.add(new SigningKey(keys.load(entry.domain(), entry.selector())));
+        signingKeys.add(new SigningKey(keys.load(entry.domain(), entry.selector()), signatures));
       } catch (KeyToolException e) {
         throw new ConfigException(e.getMessage());
       } catch (GeneralSecurityException e) {

@@ -103,7 +103,7 @@ public final class DkimVerifier {
                   headers, sig.signedNames(), sig.canonicalization().header()),
               sig.fieldWithoutSignature(),
               sig.canonicalization().header());
-      Signature verifier = Signatures.forAlgorithm(sig.algorithm());
+      Signature verifier = Signatures.selected().forAlgorithm(sig.algorithm());
       verifier.initVerify(key);
       verifier.update(data);
       return verifier.verify(sig.signature())

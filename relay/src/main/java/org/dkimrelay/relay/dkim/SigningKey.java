@@ -1,7 +1,9 @@
 package org.dkimrelay.relay.dkim;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
+import java.security.SignatureException;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.dkimrelay.keys.DkimKey;
@@ -13,11 +15,18 @@ import org.dkimrelay.keys.DkimKey;
  */
 public final class SigningKey {
   private final DkimKey key;
+  private final Signatures signatures;
   private final Queue<Signature> idle = new ConcurrentLinkedQueue<>();
 
+  /** {@code key}, signing with the {@linkplain Signatures#selected selected} provider. */
   public SigningKey(DkimKey key) throws GeneralSecurityException {
+    this(key, Signatures.selected());
+  }
+
+  public SigningKey(DkimKey key, Signatures signatures) throws GeneralSecurityException {
     this.key = key;
-    idle.add(newSignature()); // fails now, at load time, if the key cannot sign
+    this.signatures = signatures;
+    idle.add(checked(newSignature()));
   }
 
   public DkimKey key() {
@@ -36,8 +45,27 @@ public final class SigningKey {
     return result;
   }
 
+  /**
+   * Signs a probe and verifies it with the public key, so a key that cannot sign (damaged on disk,
+   * or one half of another pair) stops start-up here, whatever the provider: AWS-LC refuses such a
+   * key when it is loaded, the JDK only when it signs (it checks each RSA result against the public
+   * key, a guard against fault attacks on the CRT).
+   */
+  private Signature checked(Signature signature) throws GeneralSecurityException {
+    byte[] probe = "dkimrelay key check".getBytes(StandardCharsets.US_ASCII);
+    signature.update(probe);
+    byte[] signed = signature.sign();
+    Signature verifier = signatures.forAlgorithm(key.algorithm());
+    verifier.initVerify(key.publicKey());
+    verifier.update(probe);
+    if (!verifier.verify(signed)) {
+      throw new SignatureException("its signature does not verify with its public key");
+    }
+    return signature;
+  }
+
   private Signature newSignature() throws GeneralSecurityException {
-    Signature signature = Signatures.forAlgorithm(key.algorithm());
+    Signature signature = signatures.forAlgorithm(key.algorithm());
     signature.initSign(key.privateKey());
     return signature;
   }

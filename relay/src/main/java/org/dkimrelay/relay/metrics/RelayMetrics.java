@@ -97,6 +97,14 @@ public final class RelayMetrics {
         .register(registry);
   }
 
+  /** Which provider signs ({@code accp} or {@code jdk}): always 1, the label is the answer. */
+  public void cryptoProvider(String provider) {
+    Gauge.builder("dkimrelay.crypto.provider", () -> 1)
+        .description("the provider the relay signs with, in its label")
+        .tag("provider", provider)
+        .register(registry);
+  }
+
   /** Per key: days since its file was made, and 1 while its DNS record is published. */
   public void key(
       String domain, String selector, Instant created, Clock clock, BooleanSupplier published) {

@@ -3,6 +3,7 @@ package org.dkimrelay.relay.service;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.security.NoSuchProviderException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningSetup;
+import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dns.DnsResolver;
@@ -74,6 +76,7 @@ public final class RelayService {
             config.rotation().owns(),
             announcer);
     SigningEngine engine = engine(config);
+    metrics.cryptoProvider(signatures().label());
     if (rotation.catchUp(metrics)) {
       engine = engine(config); // a rotation step came due while the relay was down
     }
@@ -126,6 +129,7 @@ public final class RelayService {
           "cannot listen on " + config.listen().address() + ": " + rootMessage(e));
     }
     milter.ifPresent(MilterServer::start);
+    out.println("signing with " + signatures().description());
     out.println("Publish these TXT records ('dkimrelay check DOMAIN' compares DNS with them):");
     for (SigningKey key : published.allKeys()) {
       out.println("  " + key.key().txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
@@ -268,6 +272,15 @@ public final class RelayService {
   /** The engine for {@code config}, for a reload or a rotation step. */
   private SigningEngine engine(RelayConfig config) {
     return loadEngine(source, config, clock);
+  }
+
+  /** The provider every key signs with ({@code -Ddkimrelay.crypto-provider}). */
+  public static Signatures signatures() {
+    try {
+      return Signatures.selected();
+    } catch (NoSuchProviderException e) {
+      throw new ServiceException(e.getMessage());
+    }
   }
 
   /** The signing engine with every key of the keys directory, loaded and checked once. */

@@ -14,6 +14,7 @@ import java.security.spec.RSAPrivateCrtKeySpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
@@ -21,7 +22,6 @@ import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayConfigFile;
 import org.dkimrelay.relay.testing.RelayProcess;
@@ -130,34 +130,33 @@ class FaultMatrixIT {
   }
 
   @Test
-  void aKeyThatCannotSignStopsStartUpAndNeverLetsMailThroughUnsigned() throws Exception {
+  void aKeyThatCannotSignStopsStartUpWhateverTheProvider() throws Exception {
     DkimKey damaged = damagedRsaKey();
     new KeyDirectory(dir.resolve("keys")).store(damaged, damaged.txtRecord(3600));
     try (RecordingUpstream upstream = RecordingUpstream.start()) {
       Path config =
           RelayConfigFile.write(
               dir.resolve("dkimrelay.toml"), upstream.port(), dir.resolve("keys"), "", "");
-      // Conscrypt (what signs RSA here) checks the key when it is loaded: start-up stops.
-      assertThat(Signatures.rsaProvider()).isEqualTo("Conscrypt");
+      // AWS-LC refuses the key when it is loaded, the JDK only when it signs: the relay signs a
+      // probe with each key at start-up, so both stop there, naming the file.
+      for (String provider : List.of("accp", "jdk")) {
+        Process run =
+            new ProcessBuilder(
+                    RelayProcess.command(
+                        List.of("-Xmx128m", "-Ddkimrelay.crypto-provider=" + provider),
+                        "run",
+                        "--config",
+                        config.toString()))
+                .redirectErrorStream(true)
+                .start();
+        String printed = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(run.exitValue()).as(printed).isEqualTo(2);
+        assertThat(printed).as(provider).contains("bad.key: the key cannot sign");
+      }
       CliRun check = CliRun.in(dir, "run", "--config", config.toString(), "--check-config");
       assertThat(check.exit()).isEqualTo(2);
       assertThat(check.err()).contains("bad.key: the key cannot sign");
-
-      // The JDK's provider takes the key and fails only when signing: the MTA keeps the message.
-      try (RelayProcess relay =
-              RelayProcess.start(
-                  dir.resolve("relay.log"),
-                  List.of("-Xmx128m", "-Ddkimrelay.rsa-provider=jdk"),
-                  "run",
-                  "--config",
-                  config.toString());
-          SmtpTestClient client = SmtpTestClient.connect(relay.port())) {
-        expect(client.reply(), "220");
-        expect(client.command("EHLO c"), "250");
-        assertThat(client.sendMail("alice@example.com", "bob@example.org", SMALL))
-            .isEqualTo("451 4.3.0 signing failed: message kept for retry, not sent unsigned");
-        expect(client.command("NOOP"), "250"); // the session goes on
-      }
       assertThat(upstream.transactions()).isEmpty();
     }
   }

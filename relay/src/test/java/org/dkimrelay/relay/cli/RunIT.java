@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
@@ -96,13 +97,72 @@ class RunIT {
             .containsPattern(
                 "dkimrelay_key_age_days\\{domain=\"example.com\",selector=\"\\d+r\"} 0.0")
             .containsPattern(
-                "dkimrelay_key_published\\{domain=\"example.com\",selector=\"\\d+r\"} 0.0");
+                "dkimrelay_key_published\\{domain=\"example.com\",selector=\"\\d+r\"} 0.0")
+            .contains(
+                "dkimrelay_crypto_provider{provider=\""
+                    + Signatures.selected().label()
+                    + "\"} 1.0");
+        assertThat(relay.output()).contains("signing with " + Signatures.selected().description());
       } finally {
         relay.close();
       }
       assertThat(relay.process().exitValue()).isIn(0, 143); // stopped by SIGTERM
       assertThat(Files.readString(dir.resolve("relay.log"))).contains("reply=\"250 2.0.0");
     }
+  }
+
+  @Test
+  void whereAwsLcCannotLoadTheJdkSignsAndTheRelaySaysWhyUnlessAwsLcWasRequired() throws Exception {
+    Path config = config(1, "");
+    ExternalTool.Result keygen =
+        ExternalTool.run(
+            RelayProcess.command(
+                List.of(), "keygen", "example.com", "--keys", dir.resolve("keys").toString()));
+    assertThat(keygen.exit()).as(keygen.toString()).isZero();
+    // ACCP copies its native library into this directory before loading it: a file is no place.
+    Path notADirectory = Files.writeString(dir.resolve("not-a-directory"), "");
+    String elsewhere = "-Dcom.amazon.corretto.crypto.provider.tmpdir=" + notADirectory;
+
+    ExternalTool.Result auto =
+        ExternalTool.run(
+            RelayProcess.command(
+                List.of(elsewhere, "-Ddkimrelay.crypto-provider=auto"),
+                "run",
+                "--config",
+                config.toString(),
+                "--check-config"));
+    assertThat(auto.exit()).as(auto.toString()).isZero();
+    assertThat(auto.out())
+        .contains(
+            "configuration and 1 key(s) are valid; signing with the JDK (SunRsaSign) for RSA,"
+                + " Bouncy Castle for Ed25519 (AWS-LC (Amazon Corretto Crypto Provider) cannot"
+                + " load here: Unable to create temporary directory");
+
+    ExternalTool.Result required =
+        ExternalTool.run(
+            RelayProcess.command(
+                List.of(elsewhere, "-Ddkimrelay.crypto-provider=accp"),
+                "run",
+                "--config",
+                config.toString(),
+                "--check-config"));
+    assertThat(required.exit()).isEqualTo(2);
+    assertThat(required.stderr())
+        .startsWith("dkimrelay: AWS-LC (Amazon Corretto Crypto Provider) cannot load here: ")
+        .contains("; use -Ddkimrelay.crypto-provider=jdk or auto");
+
+    ExternalTool.Result unknown =
+        ExternalTool.run(
+            RelayProcess.command(
+                List.of("-Ddkimrelay.crypto-provider=openssl"),
+                "run",
+                "--config",
+                config.toString(),
+                "--check-config"));
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.stderr())
+        .isEqualTo(
+            "dkimrelay: -Ddkimrelay.crypto-provider=openssl is not one of auto, accp, jdk\n");
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
+import org.dkimrelay.relay.testing.RelayProcess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -218,14 +219,8 @@ class SignInteropIT {
 
   private static Process startJar(List<String> jvmOptions, Path input, Path output, String... args)
       throws IOException {
-    List<String> command = new java.util.ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.add("-jar");
-    command.add(Path.of("target", "dkimrelay.jar").toAbsolutePath().toString());
-    command.addAll(List.of(args));
     ProcessBuilder builder =
-        new ProcessBuilder(command)
+        new ProcessBuilder(RelayProcess.command(jvmOptions, args))
             .redirectInput(input.toFile())
             .redirectOutput(output.toFile())
             .redirectError(ProcessBuilder.Redirect.INHERIT);

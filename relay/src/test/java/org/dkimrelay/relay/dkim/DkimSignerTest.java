@@ -12,6 +12,8 @@ import java.util.Set;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.SigningDomain;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class DkimSignerTest {
   private static final SigningDomain DOMAIN = SigningDomain.parse("football.example.com");
@@ -27,6 +29,17 @@ class DkimSignerTest {
           + " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=vjtojM4OGl5Qdo8NZHwZ5R1CsB\r\n"
           + " 5Jih2ulSmH9kdLJ/ogzgb7+gRe23z0WH/6RrYFVRa7YWop3DCdkYJ1gMFaCA==\r\n";
 
+  // The same message signed with the test key golden-rsa-2048.pem (dkimpy 1.1.4 verified it).
+  private static final String RSA_GOLDEN =
+      "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=football.example.com;\r\n"
+          + " s=rsa; t=1528637909; h=from:from:to:to:cc:subject:subject:date:date:\r\n"
+          + " message-id:reply-to; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+          + " b=U1nLyu+Zw6c21gTH+72dh3MQVRGrco5Hu7qQ2xz76mBbBzRP6RbTVOZqk0rNJRaZklxI9Dyxk/w\r\n"
+          + " e7ADGeUQFUq6sWdeO9Dqp7I9y9HfS6jk5AQsoWiSW8lglHKMe6SgOjj/qr3iruHRI9Ogvb0B81N1c\r\n"
+          + " VVl9kb+zw0TEeHLQaZS0yXRSxxl90mkI1nztgXY7pxI3XFUZ6oksT/wlq72k9MiEO22FCEINcbkAO\r\n"
+          + " +OeWxNUkQJ/pUmodtF58uHQIYCXctjEV2L0mZSYN2gNlxq5YuvG4+135rpTVahXJ2Ky1414tI/XZL\r\n"
+          + " rN7b3sy7eHl49yD60pUNqphw+hszfcgCL8LQ==\r\n";
+
   private static List<DkimSigner.SignatureField> sign(SigningPolicy policy, SigningKey... keys)
       throws Exception {
     DkimSigner signer = new DkimSigner(policy, Rfc8463Test.SIGNING_TIME);
@@ -35,13 +48,26 @@ class DkimSignerTest {
     return signer.sign(HeaderBlock.parse(HEADERS), hasher.finish(), DOMAIN, List.of(keys));
   }
 
-  @Test
-  void goldenSignatureUnderAFixedClock() throws Exception {
+  @ParameterizedTest
+  @MethodSource("org.dkimrelay.relay.dkim.SignaturesTest#providers")
+  void goldenSignatureUnderAFixedClock(Signatures signatures) throws Exception {
     String field =
-        sign(SigningPolicy.defaults(), TestKeys.rfc8463("football.example.com", "brisbane"))
+        sign(
+                SigningPolicy.defaults(),
+                TestKeys.rfc8463("football.example.com", "brisbane", signatures))
             .get(0)
             .text();
     assertThat(field).isEqualTo(GOLDEN);
+  }
+
+  @ParameterizedTest
+  @MethodSource("org.dkimrelay.relay.dkim.SignaturesTest#providers")
+  void goldenRsaSignatureUnderAFixedClock(Signatures signatures) throws Exception {
+    String field =
+        sign(SigningPolicy.defaults(), new SigningKey(SignaturesTest.goldenRsaKey(), signatures))
+            .get(0)
+            .text();
+    assertThat(field).isEqualTo(RSA_GOLDEN);
   }
 
   @Test

@@ -14,9 +14,15 @@ final class TestKeys {
   private TestKeys() {}
 
   static SigningKey rfc8463(String domain, String selector) throws GeneralSecurityException {
+    return rfc8463(domain, selector, Signatures.selected());
+  }
+
+  static SigningKey rfc8463(String domain, String selector, Signatures signatures)
+      throws GeneralSecurityException {
     return new SigningKey(
         PemKeys.fromEd25519Seed(Base64.getDecoder().decode(Rfc8463Test.SEED))
-            .as(SigningDomain.parse(domain), Selector.parse(selector)));
+            .as(SigningDomain.parse(domain), Selector.parse(selector)),
+        signatures);
   }
 
   static SigningKey fresh(String domain, String selector, KeyAlgorithm algorithm)

@@ -14,6 +14,7 @@ import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.FailingSignatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
@@ -114,5 +115,38 @@ class MessagePipelineTest {
     assertThat(pipeline.metrics().scrape())
         .contains(
             "dkimrelay_messages_signed_total{algorithm=\"ed25519-sha256\",domain=\"example.com\",selector=\"e1\"} 1.0");
+  }
+
+  @Test
+  void aSignatureThatFailsGives451AndIsCountedAsASigningTempfailure() throws Exception {
+    FailingSignatures failing = new FailingSignatures();
+    SigningKey rsa =
+        new SigningKey(
+            new DkimKeyGenerator(new SecureRandom())
+                .generate(
+                    SigningDomain.parse("example.com"),
+                    Selector.parse("r1"),
+                    KeyAlgorithm.RSA,
+                    2048),
+            failing.signatures());
+    MessagePipeline pipeline =
+        new MessagePipeline(
+            new SigningEngine(
+                new SigningTable(List.of(rsa), true),
+                new DkimSigner(SigningPolicy.defaults(), CLOCK),
+                false,
+                true),
+            new RelayMetrics(),
+            false);
+    assertThat(run(pipeline, "From: a@example.com\r\n\r\n", "x\r\n"))
+        .isInstanceOf(Verdict.Send.class);
+
+    failing.breakDown();
+    Verdict verdict = run(pipeline, "From: a@example.com\r\n\r\n", "x\r\n");
+    assertThat(((Verdict.Refuse) verdict).reply().wire())
+        .isEqualTo("451 4.3.0 signing failed: message kept for retry, not sent unsigned");
+    assertThat(verdict.description()).contains("failed=").contains("broken on purpose");
+    assertThat(pipeline.metrics().scrape())
+        .contains("dkimrelay_messages_tempfailed_total{reason=\"signing\"} 1.0");
   }
 }

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.ConfigLoader;
+import org.dkimrelay.relay.dkim.Signatures;
 
 /**
  * {@code dkimrelay run} as users start it: the shaded jar in its own JVM. Started and stopped by
@@ -77,11 +78,20 @@ public final class RelayProcess implements AutoCloseable {
     return command(jar(), jvmOptions, args);
   }
 
-  /** The same, with the jar at {@code jar} (a copy that another user can read). */
+  /**
+   * The same, with the jar at {@code jar} (a copy that another user can read). A {@code
+   * -Ddkimrelay.crypto-provider} given to the tests (the JDK-fallback run of the interop tests)
+   * goes to the relay too, unless {@code jvmOptions} choose one.
+   */
   public static List<String> command(Path jar, List<String> jvmOptions, String... args) {
     List<String> command =
         new ArrayList<>(
             List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    String provider = System.getProperty(Signatures.PROPERTY);
+    if (provider != null
+        && jvmOptions.stream().noneMatch(option -> option.startsWith("-D" + Signatures.PROPERTY))) {
+      command.add("-D" + Signatures.PROPERTY + "=" + provider);
+    }
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     command.addAll(List.of(args));
@@ -128,12 +138,26 @@ public final class RelayProcess implements AutoCloseable {
       }
       Matcher listening = LISTENING.matcher(line);
       if (listening.find()) {
+        assertSigningWithTheProviderAskedFor(lines);
         int port = listening.group(1) != null ? Integer.parseInt(listening.group(1)) : -1;
         return new RelayProcess(process, port, milterPort, records, lines, out);
       }
     }
     throw new AssertionError(
         "the relay exited before listening: " + lines + "\n" + Files.readString(log));
+  }
+
+  /** The relay says which provider signs: the one the tests asked for, when they asked. */
+  private static void assertSigningWithTheProviderAskedFor(List<String> lines) {
+    String asked = System.getProperty(Signatures.PROPERTY);
+    if (asked == null) {
+      return;
+    }
+    String expected = asked.equals("jdk") ? "signing with the JDK" : "signing with AWS-LC";
+    if (lines.stream().noneMatch(line -> line.startsWith(expected))) {
+      throw new AssertionError(
+          "-D" + Signatures.PROPERTY + "=" + asked + " but the relay printed " + lines);
+    }
   }
 
   /**
