@@ -7,20 +7,29 @@ import java.io.OutputStream;
 /**
  * Rewrites every line ending to CRLF as bytes pass: bare LF and bare CR each become CRLF, CRLF
  * stays. Done once, where a message enters, so that the bytes hashed are the bytes sent, and so
- * that a bare LF can never end the DATA phase further down (the "SMTP smuggling" trick).
+ * that a bare LF can never end the DATA phase further down (the "SMTP smuggling" trick). It also
+ * notes whether any byte is over 127 (the message then needs 8BITMIME), in the same look at each
+ * byte: one comparison tells a byte that is neither a line end nor 8-bit.
  */
 final class CrlfNormalizer extends FilterOutputStream {
   private static final byte CR = '\r';
   private static final byte LF = '\n';
   private static final byte[] CRLF = {CR, LF};
   private boolean pendingCr;
+  private boolean eightBit;
 
   CrlfNormalizer(OutputStream out) {
     super(out);
   }
 
+  /** True once any byte over 127 went past. */
+  boolean eightBit() {
+    return eightBit;
+  }
+
   @Override
   public void write(int b) throws IOException {
+    eightBit |= (byte) b < 0;
     if (pendingCr) {
       pendingCr = false;
       out.write(CR);
@@ -54,6 +63,16 @@ final class CrlfNormalizer extends FilterOutputStream {
     int runStart = i;
     while (i < end) {
       byte b = bytes[i];
+      if (b
+          > CR) { // all of printable ASCII; bytes over 127 are negative and go on to the next test
+        i++;
+        continue;
+      }
+      if (b < 0) {
+        eightBit = true;
+        i++;
+        continue;
+      }
       if (b == CR) {
         if (i + 1 == end) {
           out.write(bytes, runStart, i - runStart);

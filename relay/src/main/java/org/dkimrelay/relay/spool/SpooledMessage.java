@@ -1,6 +1,5 @@
 package org.dkimrelay.relay.spool;
 
-import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,13 +15,13 @@ import java.util.Optional;
  */
 public final class SpooledMessage implements Closeable {
   private final byte[] header;
-  private final byte[] bodyInMemory;
+  private final ChunkedBytes bodyInMemory;
   private final Path bodyFile;
   private final long bodySize;
   private final boolean eightBit;
 
   SpooledMessage(
-      byte[] header, byte[] bodyInMemory, Path bodyFile, long bodySize, boolean eightBit) {
+      byte[] header, ChunkedBytes bodyInMemory, Path bodyFile, long bodySize, boolean eightBit) {
     this.header = header;
     this.bodyInMemory = bodyInMemory;
     this.bodyFile = bodyFile;
@@ -55,14 +54,16 @@ public final class SpooledMessage implements Closeable {
   }
 
   public InputStream openBody() throws IOException {
-    return bodyFile != null
-        ? Files.newInputStream(bodyFile)
-        : new ByteArrayInputStream(bodyInMemory);
+    return bodyFile != null ? Files.newInputStream(bodyFile) : bodyInMemory.inputStream();
   }
 
   /** Writes the message as it will be delivered: the header block, then the body. */
   public void writeTo(OutputStream out) throws IOException {
     out.write(header);
+    if (bodyFile == null) {
+      bodyInMemory.writeTo(out); // straight from its chunks, no copy
+      return;
+    }
     try (InputStream body = openBody()) {
       body.transferTo(out);
     }

@@ -51,7 +51,7 @@ public final class Spooler {
       }
       normalizer.finish();
       splitter.checkLimits();
-      return splitter.toMessage();
+      return splitter.toMessage(normalizer.eightBit());
     } catch (IOException | SpoolException | RuntimeException e) {
       splitter.discard();
       throw e;
@@ -94,14 +94,13 @@ public final class Spooler {
   private final class Splitter extends OutputStream {
     private final OutputStream bodyTap;
     private final ByteArrayOutputStream header = new ByteArrayOutputStream();
-    private ByteArrayOutputStream bodyMemory = new ByteArrayOutputStream();
+    private ChunkedBytes bodyMemory = new ChunkedBytes();
     private Path bodyFile;
     private OutputStream bodyFileStream;
     private boolean inBody;
     private long total;
     private long bodySize;
     private boolean headerTooLarge;
-    private boolean eightBit;
     private String storageFailure; // the spool file could not be written (disk full, quota)
 
     private int lastFour; // the last four header bytes, to spot CRLF CRLF
@@ -124,14 +123,6 @@ public final class Spooler {
         return;
       }
       int end = offset + length;
-      if (!eightBit) {
-        for (int j = offset; j < end; j++) {
-          if (bytes[j] < 0) { // a byte over 127
-            eightBit = true;
-            break;
-          }
-        }
-      }
       int i = inBody ? offset : headerPart(bytes, offset, end);
       if (i < end) {
         writeBody(bytes, i, end - i);
@@ -169,7 +160,7 @@ public final class Spooler {
         if (bodyFileStream != null) {
           bodyFileStream.write(bytes, offset, length);
         } else {
-          bodyMemory.write(bytes, offset, length);
+          bodyMemory.append(bytes, offset, length);
         }
       } catch (IOException e) {
         storageFailed(e);
@@ -180,7 +171,7 @@ public final class Spooler {
     private void storageFailed(IOException e) {
       storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
       discard();
-      bodyMemory = new ByteArrayOutputStream();
+      bodyMemory = new ChunkedBytes();
     }
 
     private void spillToFile() throws IOException {
@@ -214,7 +205,7 @@ public final class Spooler {
       }
     }
 
-    SpooledMessage toMessage() throws SpoolException {
+    SpooledMessage toMessage(boolean eightBit) throws SpoolException {
       if (bodyFileStream != null) {
         try {
           bodyFileStream.close(); // the last buffered bytes reach the disk only now
@@ -223,13 +214,12 @@ public final class Spooler {
           checkLimits();
         }
       }
-      byte[] memory = bodyMemory == null ? null : bodyMemory.toByteArray();
-      return new SpooledMessage(header.toByteArray(), memory, bodyFile, bodySize, eightBit);
+      return new SpooledMessage(header.toByteArray(), bodyMemory, bodyFile, bodySize, eightBit);
     }
 
     private void dropStorage() throws IOException {
       header.reset();
-      bodyMemory = new ByteArrayOutputStream();
+      bodyMemory = new ChunkedBytes();
       deleteFile();
     }
 

@@ -61,6 +61,49 @@ class SpoolerTest {
   }
 
   @Test
+  void aByteOver127AnywhereMakesTheMessageEightBitAndControlBytesDoNot() throws Exception {
+    byte[] plain = ascii("A: 1\r\n\r\n\u000b\u000c\u000e\u007f tab\there\r\n");
+    try (SpooledMessage message =
+        spooler(1 << 20, Long.MAX_VALUE)
+            .spool(new ByteArrayInputStream(plain), OutputStream.nullOutputStream())) {
+      assertThat(message.eightBit()).isFalse();
+      assertThat(bodyOf(message)).isEqualTo("\u000b\u000c\u000e\u007f tab\there\r\n");
+    }
+    for (int at = 0; at < plain.length; at++) {
+      byte[] bytes = plain.clone();
+      bytes[at] = (byte) 0x80;
+      try (SpooledMessage message =
+          spooler(1 << 20, Long.MAX_VALUE)
+              .spool(new ByteArrayInputStream(bytes), OutputStream.nullOutputStream())) {
+        assertThat(message.eightBit()).as("0x80 at %d", at).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void aBodyInMemoryComesBackWholeAtEveryChunkBoundary() throws Exception {
+    for (int size : new int[] {0, 1, 65_535, 65_536, 65_537, 3 * 65_536 + 7, 1 << 20}) {
+      byte[] body = new byte[size];
+      for (int i = 0; i < size; i++) {
+        body[i] = (byte) ('a' + i % 26);
+      }
+      ByteArrayOutputStream raw = new ByteArrayOutputStream();
+      raw.write(ascii("A: 1\r\n\r\n"));
+      raw.write(body);
+      try (SpooledMessage message =
+          spooler(1 << 20, Long.MAX_VALUE)
+              .spool(
+                  new ByteArrayInputStream(raw.toByteArray()), OutputStream.nullOutputStream())) {
+        assertThat(message.bodyFile()).as("size %d", size).isEmpty();
+        assertThat(message.openBody().readAllBytes()).as("size %d", size).isEqualTo(body);
+        ByteArrayOutputStream written = new ByteArrayOutputStream();
+        message.writeTo(written);
+        assertThat(written.toByteArray()).as("size %d", size).isEqualTo(raw.toByteArray());
+      }
+    }
+  }
+
+  @Test
   void messageWithoutEmptyLineIsAllHeader() throws Exception {
     try (SpooledMessage message =
         spooler(100, Long.MAX_VALUE)
