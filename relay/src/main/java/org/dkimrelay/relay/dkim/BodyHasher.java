@@ -1,86 +1,151 @@
 package org.dkimrelay.relay.dkim;
 
-import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.EnumMap;
-import java.util.Map;
-import org.apache.james.jdkim.api.SignatureRecord;
-import org.apache.james.jdkim.exceptions.PermFailException;
-import org.apache.james.jdkim.impl.BodyHasherImpl;
-import org.apache.james.jdkim.tagvalue.SignatureRecordImpl;
 
 /**
- * Hashes a body as it streams past (RFC 6376 §3.7 {@code bh=}), with jDKIM's canonicalisers and
- * SHA-256. One hash serves every signature of a message: the body canonicalisation and hash are the
- * same for RSA and Ed25519.
+ * Hashes a body as it streams past (RFC 6376 §3.7 {@code bh=}): canonicalisation and SHA-256 in one
+ * pass, runs of ordinary bytes going to the digest straight from the caller's buffer. One hash
+ * serves every signature of a message: the body canonicalisation and hash are the same for RSA and
+ * Ed25519.
  *
- * <p>jDKIM hashes a relaxed body that is empty or only blank lines as CRLF; RFC 6376 §3.4.4 makes
- * it empty (hash {@code 47DEQpj8...}). This class tracks whether anything but white space and line
- * ends went past, and answers the empty hash when nothing did.
+ * <p>Lines end at CRLF (RFC 5322 §2.1); a bare CR or LF is an ordinary byte, as dkimpy and
+ * Mail::DKIM take it. Simple (RFC 6376 §3.4.3): empty lines at the end are ignored and an empty
+ * body is one CRLF. Relaxed (§3.4.4): white space at the end of a line is ignored, a run of white
+ * space inside one is a single SP, empty lines at the end are ignored, and an empty body stays
+ * empty. Either way a last line without its CRLF gets one. (This replaced jDKIM's canonicalisers:
+ * they took a quarter of the relay's CPU at 1 MB and hashed an empty relaxed body as CRLF; the
+ * tests still compare the two.)
  */
 public final class BodyHasher extends OutputStream {
-  private static final String EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] SP = {' '};
 
-  // jDKIM takes its settings from a signature template; only a=, c= and l= matter here. Parsed
-  // once: jDKIM only reads them.
-  private static final Map<Canonicalization, SignatureRecord> TEMPLATES =
-      new EnumMap<>(
-          Map.of(
-              Canonicalization.SIMPLE, template(Canonicalization.SIMPLE),
-              Canonicalization.RELAXED, template(Canonicalization.RELAXED)));
-
-  private final Canonicalization canonicalization;
-  private final BodyHasherImpl jdkim;
-  private final OutputStream canonicalizer;
-  private boolean sawContent;
+  private final boolean relaxed;
+  private final MessageDigest digest;
+  // Canonical bytes on their way to the digest in blocks: a digest update per line costs more than
+  // hashing the line.
+  private final byte[] pending = new byte[16 * 1024];
+  private int pendingLength;
+  private boolean pendingCr; // a CR whose LF may be the next byte
+  private boolean pendingSpace; // relaxed: white space inside the line so far, not yet hashed
+  private boolean lineHasContent;
+  private long
+      emptyLines; // empty lines since the last line with content, hashed only if more follows
+  private boolean hashedAnything;
   private String result;
 
   public BodyHasher(Canonicalization canonicalization) {
-    this.canonicalization = canonicalization;
+    this.relaxed = canonicalization == Canonicalization.RELAXED;
     try {
-      this.jdkim = new BodyHasherImpl(TEMPLATES.get(canonicalization));
-    } catch (PermFailException e) {
-      throw new IllegalStateException("jDKIM refused the body hash template", e);
+      this.digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
     }
-    this.canonicalizer = jdkim.getOutputStream();
   }
 
   @Override
-  public void write(int b) throws IOException {
+  public void write(int b) {
     write(new byte[] {(byte) b}, 0, 1);
   }
 
   @Override
-  public void write(byte[] bytes, int offset, int length) throws IOException {
-    if (!sawContent) {
-      for (int i = offset; i < offset + length && !sawContent; i++) {
-        byte b = bytes[i];
-        sawContent = b != ' ' && b != '\t' && b != '\r' && b != '\n';
+  public void write(byte[] bytes, int offset, int length) {
+    int end = offset + length;
+    int i = offset;
+    while (i < end) {
+      byte b = bytes[i];
+      if (pendingCr) {
+        pendingCr = false;
+        if (b == '\n') {
+          endLine();
+          i++;
+          continue;
+        }
+        content(CRLF, 0, 1); // a bare CR is content; b is looked at below
+      }
+      if (b == '\r') {
+        pendingCr = true;
+        i++;
+      } else if (relaxed && (b == ' ' || b == '\t')) {
+        pendingSpace = true;
+        i++;
+      } else {
+        int run = i + 1; // up to the next byte that needs a decision
+        while (run < end) {
+          byte c = bytes[run];
+          if ((c & 0xFF) > ' ') { // most bytes: neither white space nor a line end
+            run++;
+          } else if (c == ' ' && run + 1 < end && (bytes[run + 1] & 0xFF) > ' ') {
+            run += 2; // one SP between two words stays as it is, relaxed too
+          } else if (!special(c)) {
+            run++;
+          } else {
+            break;
+          }
+        }
+        content(bytes, i, run - i);
+        i = run;
       }
     }
-    canonicalizer.write(bytes, offset, length);
   }
 
-  private static SignatureRecord template(Canonicalization body) {
-    return new SignatureRecordImpl(
-        "v=1; a=rsa-sha256; c=simple/"
-            + body.tagValue()
-            + "; d=body.invalid; s=body; h=from; bh=; b=;");
+  private boolean special(byte b) {
+    return b == '\r' || (relaxed && (b == ' ' || b == '\t'));
+  }
+
+  /** Bytes of a line: first the empty lines and the white space they follow. */
+  private void content(byte[] bytes, int offset, int length) {
+    for (; emptyLines > 0; emptyLines--) {
+      hash(CRLF, 0, 2);
+    }
+    if (pendingSpace) {
+      hash(SP, 0, 1);
+      pendingSpace = false;
+    }
+    hash(bytes, offset, length);
+    lineHasContent = true;
+    hashedAnything = true;
+  }
+
+  private void hash(byte[] bytes, int offset, int length) {
+    if (pendingLength + length > pending.length) {
+      digest.update(pending, 0, pendingLength);
+      pendingLength = 0;
+      if (length > pending.length) {
+        digest.update(bytes, offset, length);
+        return;
+      }
+    }
+    System.arraycopy(bytes, offset, pending, pendingLength, length);
+    pendingLength += length;
+  }
+
+  private void endLine() {
+    pendingSpace = false; // white space at the end of a line is ignored
+    if (lineHasContent) {
+      hash(CRLF, 0, 2);
+      lineHasContent = false;
+    } else {
+      emptyLines++;
+    }
   }
 
   /** Ends the body and returns its hash, base64 as in {@code bh=}. */
   public String finish() {
     if (result == null) {
-      try {
-        canonicalizer.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      if (pendingCr) {
+        pendingCr = false;
+        content(CRLF, 0, 1);
       }
-      byte[] digest = jdkim.getDigest();
-      boolean relaxedEmpty = canonicalization == Canonicalization.RELAXED && !sawContent;
-      result = relaxedEmpty ? EMPTY_SHA256 : Base64.getEncoder().encodeToString(digest);
+      pendingSpace = false;
+      if (lineHasContent || (!relaxed && !hashedAnything)) {
+        hash(CRLF, 0, 2); // the last line's missing CRLF, or simple's empty body
+      }
+      digest.update(pending, 0, pendingLength);
+      result = Base64.getEncoder().encodeToString(digest.digest());
     }
     return result;
   }
