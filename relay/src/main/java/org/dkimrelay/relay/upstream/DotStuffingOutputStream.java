@@ -29,22 +29,32 @@ final class DotStuffingOutputStream extends FilterOutputStream {
 
   @Override
   public void write(byte[] bytes, int offset, int length) throws IOException {
-    int runStart = offset;
     int end = offset + length;
-    boolean lineStart = atLineStart; // in locals: this loop sees every byte of every message
-    int last = previous;
-    for (int i = offset; i < end; i++) {
-      byte b = bytes[i];
-      if (lineStart && b == '.') {
-        out.write(bytes, runStart, i - runStart);
-        out.write('.');
-        runStart = i;
+    int runStart = offset;
+    int i = offset;
+    while (i < end) {
+      if (atLineStart) {
+        atLineStart = false;
+        if (bytes[i] == '.') {
+          out.write(bytes, runStart, i - runStart);
+          out.write('.');
+          runStart = i;
+        }
       }
-      lineStart = last == '\r' && b == '\n';
-      last = b;
+      // From line start to line start: only an LF can end a line, so look for nothing else.
+      int lf = i;
+      while (lf < end && bytes[lf] != '\n') {
+        lf++;
+      }
+      if (lf == end) {
+        break;
+      }
+      atLineStart = (lf > offset ? bytes[lf - 1] : previous) == '\r';
+      i = lf + 1;
     }
-    atLineStart = lineStart;
-    previous = last;
+    if (length > 0) {
+      previous = bytes[end - 1];
+    }
     out.write(bytes, runStart, end - runStart);
   }
 

@@ -85,4 +85,40 @@ class ReplyReaderTest {
     assertThat(out.toString(StandardCharsets.US_ASCII))
         .isEqualTo("..first\r\nmid.dle\r\n..\r\nlast\r\n.\r\n");
   }
+
+  @Test
+  void dotStuffingEqualsAByteByByteReadingWhereverTheContentIsSplit() throws IOException {
+    byte[] alphabet = {'.', '\r', '\n', 'a'};
+    java.util.Random random = new java.util.Random(5321);
+    for (int n = 0; n < 5_000; n++) {
+      byte[] content = new byte[random.nextInt(24)];
+      for (int i = 0; i < content.length; i++) {
+        content[i] = alphabet[random.nextInt(alphabet.length)];
+      }
+      ByteArrayOutputStream expected = new ByteArrayOutputStream();
+      boolean lineStart = true; // RFC 5321 §4.5.2, one byte at a time
+      for (int i = 0; i < content.length; i++) {
+        if (lineStart && content[i] == '.') {
+          expected.write('.');
+        }
+        expected.write(content[i]);
+        lineStart = content[i] == '\n' && i > 0 && content[i - 1] == '\r';
+      }
+      if (!lineStart) {
+        expected.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      expected.writeBytes(".\r\n".getBytes(StandardCharsets.US_ASCII));
+      for (int split = 1; split <= Math.max(1, content.length); split++) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DotStuffingOutputStream stuffing = new DotStuffingOutputStream(out);
+        for (int at = 0; at < content.length; at += split) {
+          stuffing.write(content, at, Math.min(split, content.length - at));
+        }
+        stuffing.finish();
+        assertThat(out.toByteArray())
+            .as("split %d of %s", split, new String(content, StandardCharsets.US_ASCII))
+            .isEqualTo(expected.toByteArray());
+      }
+    }
+  }
 }
