@@ -41,9 +41,14 @@ class MessagePipelineTest {
   }
 
   private static MessagePipeline pipeline(boolean rejectUnknown, boolean rejectMalformed) {
+    return pipeline(key, rejectUnknown, rejectMalformed);
+  }
+
+  private static MessagePipeline pipeline(
+      SigningKey signingKey, boolean rejectUnknown, boolean rejectMalformed) {
     return new MessagePipeline(
         new SigningEngine(
-            new SigningTable(List.of(key), true),
+            new SigningTable(List.of(signingKey), true),
             new DkimSigner(SigningPolicy.defaults(), CLOCK),
             rejectUnknown,
             rejectMalformed),
@@ -129,15 +134,7 @@ class MessagePipelineTest {
                     KeyAlgorithm.RSA,
                     2048),
             failing.signatures());
-    MessagePipeline pipeline =
-        new MessagePipeline(
-            new SigningEngine(
-                new SigningTable(List.of(rsa), true),
-                new DkimSigner(SigningPolicy.defaults(), CLOCK),
-                false,
-                true),
-            new RelayMetrics(),
-            false);
+    MessagePipeline pipeline = pipeline(rsa, false, true);
     assertThat(run(pipeline, "From: a@example.com\r\n\r\n", "x\r\n"))
         .isInstanceOf(Verdict.Send.class);
 
