@@ -4,11 +4,14 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.PublishedKeyRecord;
 import org.dkimrelay.keys.TagList;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.ConfigLoader;
+import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.dkim.HeaderBlock;
 import org.dkimrelay.relay.dkim.MalformedMessageException;
 import org.dkimrelay.relay.dkim.SigningTable;
@@ -16,9 +19,10 @@ import org.dkimrelay.relay.dkim.SigningTable;
 /**
  * Fuzz targets for the parsers of what others send (header blocks and From:, DKIM tag-lists and key
  * records, the configuration file): each may refuse its input only with its own checked error,
- * never crash or hang; a header block that parses must be the input's own bytes. In a normal test
- * run the seeds under src/test/resources run as regression tests; scripts/fuzz fuzzes. The SMTP
- * reply and DATA parsers have theirs beside them.
+ * never crash or hang; a header block that parses must be the input's own bytes, a tag-list must
+ * read back from its tags, a configuration must mean the same once printed. In a normal test run
+ * the seeds under src/test/resources run as regression tests; scripts/fuzz fuzzes. The SMTP reply
+ * and DATA parsers have theirs beside them.
  */
 class ParserFuzzTest {
   private static final SigningTable EMPTY_TABLE = new SigningTable(List.of(), true);
@@ -60,6 +64,12 @@ class ParserFuzzTest {
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] EMPTY_LINE = {'\r', '\n', '\r', '\n'};
 
+  private static void check(boolean holds, String what) {
+    if (!holds) {
+      throw new AssertionError(what);
+    }
+  }
+
   private static boolean startsWith(byte[] bytes, byte[] start) {
     return bytes.length >= start.length
         && Arrays.equals(bytes, 0, start.length, start, 0, start.length);
@@ -69,7 +79,13 @@ class ParserFuzzTest {
   void keyRecordAndTagList(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);
     try {
-      TagList.parse(text);
+      Map<String, String> tags = TagList.parse(text);
+      // Invariant: the tags, written again as a tag-list, read back as the same tags.
+      String again =
+          tags.entrySet().stream()
+              .map(tag -> tag.getKey() + "=" + tag.getValue())
+              .collect(Collectors.joining("; "));
+      check(TagList.parse(again).equals(tags), "tag-list does not read back: " + again);
       PublishedKeyRecord.parse(text);
     } catch (KeyToolException expected) {
       // a refusal is a valid answer
@@ -78,10 +94,20 @@ class ParserFuzzTest {
 
   @FuzzTest(maxDuration = "60s")
   void configFile(byte[] input) {
+    RelayConfig config;
     try {
-      ConfigLoader.parse(new String(input, StandardCharsets.UTF_8), "fuzz.toml");
+      config = ConfigLoader.parse(new String(input, StandardCharsets.UTF_8), "fuzz.toml");
     } catch (ConfigException expected) {
-      // a refusal with file and line is a valid answer
+      return; // a refusal with file and line is a valid answer
+    }
+    // Invariant: what --print-config shows is a configuration file that means the same.
+    String printed = ConfigLoader.render(config);
+    try {
+      check(
+          ConfigLoader.render(ConfigLoader.parse(printed, "printed.toml")).equals(printed),
+          "the printed configuration means something else:\n" + printed);
+    } catch (ConfigException e) {
+      throw new AssertionError("the printed configuration is refused: " + e.getMessage(), e);
     }
   }
 }

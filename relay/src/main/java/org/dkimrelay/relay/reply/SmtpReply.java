@@ -45,9 +45,11 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
         texts.stream()
             .map(
                 text ->
-                    text.startsWith(enhanced)
-                        ? text.substring(enhanced.length()).stripLeading()
-                        : text)
+                    text.equals(enhanced)
+                        ? ""
+                        : text.startsWith(enhanced + " ")
+                            ? text.substring(enhanced.length() + 1) // the code and its one SP
+                            : text) // "5.1.25 x" does not repeat "5.1.2"
             .toList();
     return new SmtpReply(code, enhanced, lines);
   }

@@ -18,6 +18,15 @@ class ReplyReaderTest {
   }
 
   @Test
+  void onlyAWholeRepeatedEnhancedCodeIsTakenOffALineAndTheReplyReadsBackTheSame()
+      throws IOException {
+    SmtpReply reply =
+        read("550-5.1.2 first\r\n550-5.1.25 not the code\r\n550-  indented\r\n550 5.1.2\r\n");
+    assertThat(reply.lines()).containsExactly("first", "5.1.25 not the code", "  indented", "");
+    assertThat(read(reply.wire() + "\r\n")).isEqualTo(reply);
+  }
+
+  @Test
   void multiLineReplyWithEnhancedCodesRoundTrips() throws IOException {
     SmtpReply reply = read("550-5.1.1 no such user\r\n550-5.1.1 really\r\n550 5.1.1 bye\r\n");
     assertThat(reply.code()).isEqualTo(550);
