@@ -9,14 +9,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.stream.Collectors;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.MailDnsPlan;
-import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningSetup;
@@ -195,20 +192,16 @@ public final class RelayService {
       // takes effect now, an unreadable file fails the reload here rather than every message.
       UpstreamSettings upstream =
           Frontends.upstream(fresh.upstream().equals(running.upstream()) ? fresh : running);
-      warnAboutDroppedDomains(engine);
+      ReloadNotes.droppedDomains(published.allKeysEngine(), engine, current)
+          .forEach(announcer::warn);
       pipeline.replaceEngine(published.reload(engine, fresh.signing().requirePublished()));
       proxy.ifPresent(server -> server.upstream(upstream));
       current = fresh;
-      String result = "dkimrelay: reloaded: signing with " + published.signingKeys() + " key(s)";
-      if (!fresh.listen().equals(running.listen())
-          || !fresh.milter().equals(running.milter())
-          || !fresh.upstream().equals(running.upstream())
-          || !fresh.dns().equals(running.dns())
-          || !fresh.metrics().equals(running.metrics())
-          || !fresh.rotation().equals(running.rotation())) {
-        result +=
-            "; listen, milter, upstream, dns, metrics and rotation changes take effect at restart";
-      }
+      String result =
+          "dkimrelay: reloaded: signing with "
+              + published.signingKeys()
+              + " key(s)"
+              + ReloadNotes.restartNeeded(fresh, running);
       announcer.info(result);
     } catch (ServiceException | KeyToolException | UncheckedIOException e) {
       announcer.warn(
@@ -218,27 +211,6 @@ public final class RelayService {
       published.print(out);
       out.flush();
     }
-  }
-
-  /** A reload that leaves a domain without any key says so, naming it: its mail goes unsigned. */
-  private void warnAboutDroppedDomains(SigningEngine reloaded) {
-    Set<SigningDomain> remaining = domains(reloaded);
-    for (SigningDomain domain : domains(published.allKeysEngine())) {
-      if (!remaining.contains(domain)) {
-        announcer.warn(
-            "dkimrelay: warning: reload leaves "
-                + domain
-                + " without keys: its mail is no longer signed (signing.unknown-domain = "
-                + current.signing().unknownDomain().word()
-                + ")");
-      }
-    }
-  }
-
-  private static Set<SigningDomain> domains(SigningEngine engine) {
-    return engine.table().keys().stream()
-        .map(key -> key.key().domain())
-        .collect(Collectors.toSet());
   }
 
   /**
