@@ -6,4 +6,19 @@ package org.dkimrelay.relay.upstream;
  */
 public record MailParameters(long size, boolean eightBitMime, boolean smtpUtf8) {
   public static final MailParameters NONE = new MailParameters(0, false, false);
+
+  /** The MAIL command with those of the parameters that upstream's EHLO offered. */
+  String mailCommand(String reversePath, Extensions upstream) {
+    StringBuilder command = new StringBuilder("MAIL FROM:<").append(reversePath).append('>');
+    if (size > 0 && upstream.supports("SIZE")) {
+      command.append(" SIZE=").append(size);
+    }
+    if (eightBitMime && upstream.supports("8BITMIME")) {
+      command.append(" BODY=8BITMIME");
+    }
+    if (smtpUtf8 && upstream.supports("SMTPUTF8")) {
+      command.append(" SMTPUTF8");
+    }
+    return command.toString();
+  }
 }

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -43,26 +42,23 @@ public final class UpstreamClient implements Closeable {
 
   /** Connects, greets (EHLO, HELO if EHLO is refused), starts TLS and authenticates as set. */
   public static UpstreamClient connect(UpstreamSettings settings) throws UpstreamException {
-    UpstreamClient client = new UpstreamClient(settings);
     try {
-      client.open();
-      return client;
+      return opened(settings);
     } catch (UpstreamException e) {
-      client.close();
-      if (e.kind() == Kind.TLS && settings.tls() == UpstreamSettings.TlsMode.OPPORTUNISTIC) {
-        return plainFallback(settings); // opportunistic: a failed handshake means plain text
+      if (e.kind() != Kind.TLS || settings.tls() != UpstreamSettings.TlsMode.OPPORTUNISTIC) {
+        throw e;
       }
-      throw e;
+      // Opportunistic: a failed handshake means plain text, but never a password in clear.
+      if (settings.credentials().isPresent()) {
+        throw new UpstreamException(
+            Kind.TLS, "TLS failed and AUTH is configured: not sending the password in clear");
+      }
+      return opened(settings.withTls(UpstreamSettings.TlsMode.OFF));
     }
   }
 
-  private static UpstreamClient plainFallback(UpstreamSettings settings) throws UpstreamException {
-    UpstreamSettings plain = settings.withTls(UpstreamSettings.TlsMode.OFF);
-    if (settings.credentials().isPresent()) {
-      throw new UpstreamException(
-          Kind.TLS, "TLS failed and AUTH is configured: not sending the password in clear");
-    }
-    UpstreamClient client = new UpstreamClient(plain);
+  private static UpstreamClient opened(UpstreamSettings settings) throws UpstreamException {
+    UpstreamClient client = new UpstreamClient(settings);
     try {
       client.open();
       return client;
@@ -134,17 +130,7 @@ public final class UpstreamClient implements Closeable {
    * SMTPUTF8.
    */
   public SmtpReply mail(String reversePath, MailParameters parameters) throws UpstreamException {
-    StringBuilder command = new StringBuilder("MAIL FROM:<").append(reversePath).append('>');
-    if (parameters.size() > 0 && supports("SIZE")) {
-      command.append(" SIZE=").append(parameters.size());
-    }
-    if (parameters.eightBitMime() && supports("8BITMIME")) {
-      command.append(" BODY=8BITMIME");
-    }
-    if (parameters.smtpUtf8() && supports("SMTPUTF8")) {
-      command.append(" SMTPUTF8");
-    }
-    return finalReply("MAIL", command(command.toString()));
+    return finalReply("MAIL", command(parameters.mailCommand(reversePath, extensions)));
   }
 
   public SmtpReply rcpt(String forwardPath) throws UpstreamException {
@@ -327,18 +313,7 @@ public final class UpstreamClient implements Closeable {
 
   private UpstreamException failure(String what, IOException e) {
     close();
-    if (e instanceof ReplyReader.ProtocolException) {
-      return new UpstreamException(
-          Kind.PROTOCOL, where() + " during " + what + ": " + e.getMessage(), e);
-    }
-    if (e instanceof SocketTimeoutException) {
-      return new UpstreamException(
-          Kind.TIMEOUT, where() + " did not answer " + what + " in time", e);
-    }
-    return new UpstreamException(
-        Kind.DROPPED,
-        where() + " dropped the connection during " + what + ": " + e.getMessage(),
-        e);
+    return UpstreamException.duringExchange(where(), what, e);
   }
 
   private String where() {

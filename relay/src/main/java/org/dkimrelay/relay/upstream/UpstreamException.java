@@ -1,5 +1,7 @@
 package org.dkimrelay.relay.upstream;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import org.dkimrelay.relay.reply.SmtpReply;
 
 /** Upstream could not be used; {@link Kind} says how, so the caller can pick the reply. */
@@ -32,6 +34,22 @@ public final class UpstreamException extends Exception {
   public UpstreamException(Kind kind, String message) {
     super(message);
     this.kind = kind;
+  }
+
+  /**
+   * What an I/O failure during {@code what} with {@code where} means: a reply RFC 5321 does not
+   * allow, no answer in time, or a dropped connection.
+   */
+  static UpstreamException duringExchange(String where, String what, IOException e) {
+    if (e instanceof ReplyReader.ProtocolException) {
+      return new UpstreamException(
+          Kind.PROTOCOL, where + " during " + what + ": " + e.getMessage(), e);
+    }
+    if (e instanceof SocketTimeoutException) {
+      return new UpstreamException(Kind.TIMEOUT, where + " did not answer " + what + " in time", e);
+    }
+    return new UpstreamException(
+        Kind.DROPPED, where + " dropped the connection during " + what + ": " + e.getMessage(), e);
   }
 
   public Kind kind() {
