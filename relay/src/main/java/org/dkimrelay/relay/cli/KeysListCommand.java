@@ -88,9 +88,14 @@ final class KeysListCommand implements Callable<Integer> {
       out.println("No keys in " + directory.root() + ": create one with 'keygen DOMAIN'.");
       return ExitCode.OK;
     }
-    Instant now = context.clock().instant();
+    printTable(out, rows.values(), policy, context.clock().instant());
+    return exit;
+  }
+
+  private static void printTable(
+      PrintWriter out, Collection<Row> rows, RotationPolicy policy, Instant now) {
     out.printf(ROW, "DOMAIN", "SELECTOR", "ALGORITHM", "STATE", "AGE", "NEXT");
-    for (Row row : rows.values()) {
+    for (Row row : rows) {
       KeyLifecycle lifecycle = row.lifecycle();
       out.printf(
           ROW,
@@ -99,9 +104,8 @@ final class KeysListCommand implements Callable<Integer> {
           row.algorithm(),
           lifecycle == null ? "?" : lifecycle.state().word(),
           lifecycle == null ? "" : Duration.between(lifecycle.created(), now).toDays() + "d",
-          next(row, rows.values(), policy));
+          next(row, rows, policy));
     }
-    return exit;
   }
 
   /** The NEXT column: what happens to the key, or what the admin must do first. */

@@ -74,15 +74,9 @@ final class RotateCommand implements Callable<Integer> {
               + signingDomain
               + "'");
     }
-    Set<KeyAlgorithm> wanted = EnumSet.noneOf(KeyAlgorithm.class);
-    if (algorithms == null) {
-      wanted.addAll(inUse);
-    } else {
-      algorithms.forEach(name -> wanted.add(KeyAlgorithm.parse(name)));
-    }
     PrintWriter out = spec.commandLine().getOut();
     DkimKeyGenerator generator = new DkimKeyGenerator(context.random());
-    for (KeyAlgorithm algorithm : wanted) {
+    for (KeyAlgorithm algorithm : wanted(inUse)) {
       if (current.waiting().contains(algorithm)) {
         out.println(
             signingDomain
@@ -92,25 +86,46 @@ final class RotateCommand implements Callable<Integer> {
         continue;
       }
       DkimKey key = rotation.startRotation(generator, signingDomain, algorithm);
-      out.println(
-          "New standby key "
-              + key.selector()
-              + " ("
-              + key.describe()
-              + ") for "
-              + signingDomain
-              + ". Publish:");
-      out.println("  " + key.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
-      List<String> replaced = current.active().getOrDefault(algorithm, List.of());
-      if (replaced.size() > 1) {
-        out.println(
-            "It takes over from every active "
-                + algorithm.keyType()
-                + " key: "
-                + String.join(", ", replaced)
-                + (algorithm == KeyAlgorithm.RSA ? "; it has the largest of their sizes." : "."));
-      }
+      printStandby(out, key, current.active().getOrDefault(algorithm, List.of()));
     }
+    printWhatFollows(out, config);
+    return ExitCode.OK;
+  }
+
+  /** The algorithms asked for with --algorithm, or every one the domain signs with now. */
+  private Set<KeyAlgorithm> wanted(Set<KeyAlgorithm> inUse) {
+    Set<KeyAlgorithm> wanted = EnumSet.noneOf(KeyAlgorithm.class);
+    if (algorithms == null) {
+      wanted.addAll(inUse);
+    } else {
+      algorithms.forEach(name -> wanted.add(KeyAlgorithm.parse(name)));
+    }
+    return wanted;
+  }
+
+  private static void printStandby(PrintWriter out, DkimKey key, List<String> replaced) {
+    out.println(
+        "New standby key "
+            + key.selector()
+            + " ("
+            + key.describe()
+            + ") for "
+            + key.domain()
+            + ". Publish:");
+    out.println("  " + key.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
+    if (replaced.size() > 1) {
+      out.println(
+          "It takes over from every active "
+              + key.algorithm().keyType()
+              + " key: "
+              + String.join(", ", replaced)
+              + (key.algorithm() == KeyAlgorithm.RSA
+                  ? "; it has the largest of their sizes."
+                  : "."));
+    }
+  }
+
+  private static void printWhatFollows(PrintWriter out, RelayConfig config) {
     out.println();
     out.println(
         "The relay checks DNS every dns.recheck ("
@@ -121,7 +136,6 @@ final class RotateCommand implements Callable<Integer> {
             + " published for rotation.grace ("
             + config.rotation().grace()
             + ") and is then revoked. 'keys list' shows each step.");
-    return ExitCode.OK;
   }
 
   /** The domain's active keys by algorithm ("r1 (rsa 2048)"), and the algorithms with a standby. */
