@@ -151,9 +151,15 @@ public final class DomainCheck {
             + " for "
             + ip.get().getHostAddress()
             + (result.detail().isEmpty() ? "" : ": " + result.detail());
+    return spfVerdict(domain, result, found, lower.contains("~all"), ip.get());
+  }
+
+  /** What the SPF evaluation of the sending IP means for the admin. */
+  private static Finding spfVerdict(
+      String domain, SpfEvaluator.Result result, String found, boolean softfail, InetAddress ip) {
     return switch (result.result()) {
       case "pass" ->
-          lower.contains("~all")
+          softfail
               ? Finding.warn(
                   "SPF",
                   domain,
@@ -171,10 +177,7 @@ public final class DomainCheck {
           Finding.fail("SPF", domain, found, "fix the record; receivers treat it as broken");
       default ->
           Finding.fail(
-              "SPF",
-              domain,
-              found,
-              "add " + spfTerm(ip.get()) + " to the record, before its 'all'");
+              "SPF", domain, found, "add " + spfTerm(ip) + " to the record, before its 'all'");
     };
   }
 
@@ -185,6 +188,7 @@ public final class DomainCheck {
   private Finding dmarc(String domain) {
     String name = "_dmarc." + domain;
     List<String> stages = MailDnsPlan.dmarcStages("dmarc-reports@" + domain);
+    String publish = "publish: " + name + ". 3600 IN TXT \"" + stages.get(0) + "\"";
     List<String> records;
     try {
       records =
@@ -195,34 +199,27 @@ public final class DomainCheck {
       return Finding.lookupFailed("DMARC", name, e);
     }
     if (records.isEmpty()) {
-      return Finding.fail(
-          "DMARC",
-          name,
-          "no v=DMARC1 record",
-          "publish: " + name + ". 3600 IN TXT \"" + stages.get(0) + "\"");
+      return Finding.fail("DMARC", name, "no v=DMARC1 record", publish);
     }
     if (records.size() > 1) {
       return Finding.fail(
           "DMARC", name, records.size() + " DMARC records: receivers ignore them all", "keep one");
     }
-    Map<String, String> tags;
     try {
-      tags = TagList.parse(records.get(0));
+      return dmarcPolicy(domain, records.get(0), TagList.parse(records.get(0)), stages, publish);
     } catch (KeyToolException e) {
-      return Finding.fail(
-          "DMARC",
-          name,
-          "does not parse: " + e.getMessage(),
-          "publish: " + name + ". 3600 IN TXT \"" + stages.get(0) + "\"");
+      return Finding.fail("DMARC", name, "does not parse: " + e.getMessage(), publish);
     }
+  }
+
+  /** The one DMARC record's policy: enforced, monitoring only, or broken. */
+  private static Finding dmarcPolicy(
+      String domain, String found, Map<String, String> tags, List<String> stages, String publish) {
+    String name = "_dmarc." + domain;
     String policy = tags.getOrDefault("p", "");
-    String found = records.get(0);
     if (!List.of("none", "quarantine", "reject").contains(policy)) {
       return Finding.fail(
-          "DMARC",
-          name,
-          found + " (p= must be none, quarantine or reject)",
-          "publish: " + name + ". 3600 IN TXT \"" + stages.get(0) + "\"");
+          "DMARC", name, found + " (p= must be none, quarantine or reject)", publish);
     }
     if (!tags.containsKey("rua")) {
       return Finding.warn(
