@@ -31,6 +31,11 @@ class RunIT {
         dir.resolve("dkimrelay.toml"), upstreamPort, dir.resolve("keys"), "", extra);
   }
 
+  /** The jar in its own JVM, run to its end. */
+  private static ExternalTool.Result jar(List<String> jvmOptions, String... args) {
+    return ExternalTool.run(RelayProcess.command(jvmOptions, args));
+  }
+
   @Test
   void runWithDomainCreatesTheKeyPrintsTheRecordAndRelaysA50MegabyteMessageIn256MegabytesOfHeap()
       throws Exception {
@@ -115,22 +120,19 @@ class RunIT {
   void whereAwsLcCannotLoadTheJdkSignsAndTheRelaySaysWhyUnlessAwsLcWasRequired() throws Exception {
     Path config = config(1, "");
     ExternalTool.Result keygen =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of(), "keygen", "example.com", "--keys", dir.resolve("keys").toString()));
+        jar(List.of(), "keygen", "example.com", "--keys", dir.resolve("keys").toString());
     assertThat(keygen.exit()).as(keygen.toString()).isZero();
     // ACCP copies its native library into this directory before loading it: a file is no place.
     Path notADirectory = Files.writeString(dir.resolve("not-a-directory"), "");
     String elsewhere = "-Dcom.amazon.corretto.crypto.provider.tmpdir=" + notADirectory;
 
     ExternalTool.Result auto =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of(elsewhere, "-Ddkimrelay.crypto-provider=auto"),
-                "run",
-                "--config",
-                config.toString(),
-                "--check-config"));
+        jar(
+            List.of(elsewhere, "-Ddkimrelay.crypto-provider=auto"),
+            "run",
+            "--config",
+            config.toString(),
+            "--check-config");
     assertThat(auto.exit()).as(auto.toString()).isZero();
     assertThat(auto.out())
         .contains(
@@ -139,26 +141,24 @@ class RunIT {
                 + " load here: Unable to create temporary directory");
 
     ExternalTool.Result required =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of(elsewhere, "-Ddkimrelay.crypto-provider=accp"),
-                "run",
-                "--config",
-                config.toString(),
-                "--check-config"));
+        jar(
+            List.of(elsewhere, "-Ddkimrelay.crypto-provider=accp"),
+            "run",
+            "--config",
+            config.toString(),
+            "--check-config");
     assertThat(required.exit()).isEqualTo(2);
     assertThat(required.stderr())
         .startsWith("dkimrelay: AWS-LC (Amazon Corretto Crypto Provider) cannot load here: ")
         .contains("; use -Ddkimrelay.crypto-provider=jdk or auto");
 
     ExternalTool.Result unknown =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of("-Ddkimrelay.crypto-provider=openssl"),
-                "run",
-                "--config",
-                config.toString(),
-                "--check-config"));
+        jar(
+            List.of("-Ddkimrelay.crypto-provider=openssl"),
+            "run",
+            "--config",
+            config.toString(),
+            "--check-config");
     assertThat(unknown.exit()).isEqualTo(2);
     assertThat(unknown.stderr())
         .isEqualTo(
@@ -202,9 +202,7 @@ class RunIT {
   @Test
   void runRefusesToStartWithoutKeysOrWithAKeyOthersCanRead() throws Exception {
     Path config = config(1, "");
-    ExternalTool.Result noKeys =
-        ExternalTool.run(
-            RelayProcess.command(List.of("-Xmx64m"), "run", "--config", config.toString()));
+    ExternalTool.Result noKeys = jar(List.of("-Xmx64m"), "run", "--config", config.toString());
     assertThat(noKeys.exit()).isEqualTo(2);
     assertThat(noKeys.stderr().strip()).startsWith("dkimrelay: no keys in ").contains("keygen");
 
@@ -215,9 +213,7 @@ class RunIT {
             .findFirst()
             .orElseThrow();
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
-    ExternalTool.Result unsafe =
-        ExternalTool.run(
-            RelayProcess.command(List.of("-Xmx64m"), "run", "--config", config.toString()));
+    ExternalTool.Result unsafe = jar(List.of("-Xmx64m"), "run", "--config", config.toString());
     assertThat(unsafe.exit()).isEqualTo(2);
     assertThat(unsafe.stderr().strip().lines()).hasSize(1);
     assertThat(unsafe.stderr()).contains("run chmod 600 " + key);
@@ -227,9 +223,7 @@ class RunIT {
   void printConfigShowsTheEffectiveConfiguration() throws Exception {
     Path config = config(2525, "unknown-domain = \"reject\"\n");
     ExternalTool.Result printed =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of("-Xmx64m"), "run", "--config", config.toString(), "--print-config"));
+        jar(List.of("-Xmx64m"), "run", "--config", config.toString(), "--print-config");
     assertThat(printed.exit()).isZero();
     assertThat(printed.out())
         .contains("upstream.address = '127.0.0.1:2525'")
