@@ -3,28 +3,28 @@ package org.dkimrelay.keys;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * An address range such as {@code 127.0.0.0/8} or {@code ::1/128}: the relay's client allowlists
  * and SPF's {@code ip4:}/{@code ip6:} mechanisms. Written as its text ({@link #toString()}).
  */
 public record Cidr(byte[] network, int prefixLength, String text) {
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+(%\\w+)?");
 
   public static Cidr parse(String text) {
     String trimmed = text.trim();
     int slash = trimmed.indexOf('/');
     String address = slash < 0 ? trimmed : trimmed.substring(0, slash);
-    if (!address.matches("[0-9A-Fa-f:.]+")) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not an address range such as 192.0.2.0/24");
-    }
-    byte[] bytes;
-    try {
-      bytes = InetAddress.getByName(address).getAddress(); // a literal: no lookup happens
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not an address range such as 192.0.2.0/24");
-    }
+    byte[] bytes =
+        literal(address)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "'" + text + "' is not an address range such as 192.0.2.0/24"))
+            .getAddress();
     int bits = bytes.length * 8;
     int prefix;
     try {
@@ -36,6 +36,21 @@ public record Cidr(byte[] network, int prefixLength, String text) {
       throw new IllegalArgumentException("'" + text + "': the prefix length is not 0 to " + bits);
     }
     return new Cidr(bytes, prefix, trimmed);
+  }
+
+  /**
+   * An IPv4 (four decimal parts) or IPv6 literal, parsed without a DNS lookup; empty for anything
+   * else, names included.
+   */
+  public static Optional<InetAddress> literal(String text) {
+    if (!IPV4.matcher(text).matches() && !(text.contains(":") && IPV6.matcher(text).matches())) {
+      return Optional.empty(); // InetAddress.getByName would ask DNS for a name
+    }
+    try {
+      return Optional.of(InetAddress.getByName(text));
+    } catch (UnknownHostException e) {
+      return Optional.empty();
+    }
   }
 
   /** True for 0.0.0.0/0 and ::/0, which let every address in. */

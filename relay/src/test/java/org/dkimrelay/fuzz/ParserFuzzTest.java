@@ -11,6 +11,7 @@ import org.dkimrelay.keys.PublishedKeyRecord;
 import org.dkimrelay.keys.TagList;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.ConfigLoader;
+import org.dkimrelay.relay.config.NoNulls;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.dkim.HeaderBlock;
 import org.dkimrelay.relay.dkim.MalformedMessageException;
@@ -100,6 +101,9 @@ class ParserFuzzTest {
     } catch (ConfigException expected) {
       return; // a refusal with file and line is a valid answer
     }
+    // Invariant: the settings carry no null, whatever the file left out.
+    NoNulls.firstNull(config, "config")
+        .ifPresent(path -> check(false, path + " is null after parsing"));
     // Invariant: what --print-config shows is a configuration file that means the same.
     String printed = ConfigLoader.render(config);
     try {

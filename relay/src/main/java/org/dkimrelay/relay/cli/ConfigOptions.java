@@ -66,6 +66,6 @@ final class ConfigOptions {
 
   /** {@code --keys} as given, else the configuration's {@code signing.keys}. */
   KeyDirectory directory(CliContext context) {
-    return new KeyDirectory(keys != null ? keys : config(context).signing().keysDirectory());
+    return new KeyDirectory(keys != null ? keys : config(context).signing().keys());
   }
 }

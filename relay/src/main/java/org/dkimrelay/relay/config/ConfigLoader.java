@@ -81,18 +81,29 @@ public final class ConfigLoader {
 
   /** Parses TOML text; {@code source} names it in errors. */
   public static RelayConfig parse(String text, String source) throws ConfigException {
+    ConfigFile file;
     try {
-      RelayConfig config = TOML.readValue(text, RelayConfig.class);
-      return config != null ? config : RelayConfig.defaults();
+      file = TOML.readValue(text, ConfigFile.class);
     } catch (JsonProcessingException e) {
       throw new ConfigException(source + describe(e, text));
+    }
+    try {
+      return (file != null ? file : ConfigFile.EMPTY).settings();
+    } catch (ConfigFile.InvalidTable e) {
+      int lineNumber = TomlLines.lineOf(text, e.table());
+      throw new ConfigException(
+          source
+              + (lineNumber > 0 ? ":" + lineNumber : "")
+              + ": "
+              + (e.table().isEmpty() ? "" : e.table() + ": ")
+              + e.getMessage());
     }
   }
 
   /** TOML of the configuration with every default filled in. */
   public static String render(RelayConfig config) {
     try {
-      return TOML.writeValueAsString(config);
+      return TOML.writeValueAsString(ConfigFile.of(config));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot render the configuration", e);
     }

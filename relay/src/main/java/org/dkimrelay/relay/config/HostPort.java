@@ -3,7 +3,8 @@ package org.dkimrelay.relay.config;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
+import java.util.Locale;
+import org.dkimrelay.keys.Cidr;
 
 /** {@code host:port}, with IPv6 literals in brackets: {@code [::1]:10027}. */
 public record HostPort(String host, int port) {
@@ -52,13 +53,17 @@ public record HostPort(String host, int port) {
     }
   }
 
-  /** True when the host is a loopback address (or a name for one); unknown names are not. */
+  /**
+   * True when the host is a loopback address or {@code localhost} (RFC 6761 §6.3). Decided without
+   * DNS, so reading the configuration never waits for a resolver: any other name counts as
+   * reachable from other hosts.
+   */
   public boolean loopback() {
-    try {
-      return InetAddress.getByName(host).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
+    String name = host.toLowerCase(Locale.ROOT);
+    if (name.equals("localhost") || name.endsWith(".localhost")) {
+      return true;
     }
+    return Cidr.literal(host).map(InetAddress::isLoopbackAddress).orElse(false);
   }
 
   @JsonCreator

@@ -12,36 +12,20 @@ import org.dkimrelay.keys.Cidr;
  * if set, {@code socket-group}, so Postfix's chrooted smtpd can connect.
  */
 public record MilterConfig(
-    MilterAddress address,
+    Optional<MilterAddress> address,
     List<Cidr> internal,
-    Boolean authenticated,
+    boolean authenticated,
     String socketMode,
-    String socketGroup,
-    Integer maxSessions) {
+    Optional<String> socketGroup,
+    int maxSessions) {
   public MilterConfig {
-    internal =
-        internal != null
-            ? List.copyOf(internal)
-            : List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
-    authenticated = authenticated != null ? authenticated : true;
-    socketMode = socketMode != null ? socketMode : "0660";
+    internal = List.copyOf(internal);
     if (!socketMode.matches("0?[0-7]{3}")) {
       throw new IllegalArgumentException(
           "socket-mode '" + socketMode + "' is not an octal mode such as \"0660\"");
     }
-    maxSessions = maxSessions != null ? maxSessions : 256;
     if (maxSessions < 1) {
       throw new IllegalArgumentException("max-sessions must be at least 1");
     }
-  }
-
-  /** Where the milter listens; empty: the milter front-end is off. */
-  public Optional<MilterAddress> listenAddress() {
-    return Optional.ofNullable(address);
-  }
-
-  /** The group the unix socket is given, if any. */
-  public Optional<String> group() {
-    return Optional.ofNullable(socketGroup);
   }
 }

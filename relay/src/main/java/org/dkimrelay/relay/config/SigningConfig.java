@@ -11,34 +11,34 @@ import org.dkimrelay.relay.dkim.SigningPolicy;
 
 /** {@code [signing]}: which keys sign, what is signed, and what becomes of mail that cannot be. */
 public record SigningConfig(
-    String keys,
-    Boolean subdomains,
+    Path keys,
+    boolean subdomains,
     List<String> headers,
     List<String> oversign,
     String canonicalization,
     UnknownDomain unknownDomain,
     OnMalformed onMalformed,
-    Boolean requirePublished,
-    Interval expire) {
+    boolean requirePublished,
+    Optional<Interval> expire) {
 
   public SigningConfig {
-    keys = keys != null ? keys : "conf/keys";
-    subdomains = subdomains != null ? subdomains : true;
-    headers = headers != null ? List.copyOf(headers) : SigningPolicy.DEFAULT_HEADERS;
-    oversign = oversign != null ? List.copyOf(oversign) : SigningPolicy.DEFAULT_OVERSIGN;
-    canonicalization = canonicalization != null ? canonicalization : "relaxed/relaxed";
-    unknownDomain = unknownDomain != null ? unknownDomain : UnknownDomain.PASS;
-    onMalformed = onMalformed != null ? onMalformed : OnMalformed.REJECT;
-    requirePublished = requirePublished != null ? requirePublished : false;
-    policy(headers, oversign, canonicalization, expire); // validates now, with the file's line
+    headers = List.copyOf(headers);
+    oversign = List.copyOf(oversign);
+    policy(headers, oversign, canonicalization, expire); // validates now, naming the section
   }
 
-  static SigningConfig defaults() {
-    return new SigningConfig(null, null, null, null, null, null, null, null, null);
-  }
-
-  public Path keysDirectory() {
-    return Path.of(keys);
+  /** The same settings signing with the keys in {@code directory}. */
+  SigningConfig withKeys(Path directory) {
+    return new SigningConfig(
+        directory,
+        subdomains,
+        headers,
+        oversign,
+        canonicalization,
+        unknownDomain,
+        onMalformed,
+        requirePublished,
+        expire);
   }
 
   /** The signing policy these settings describe. */
@@ -47,12 +47,15 @@ public record SigningConfig(
   }
 
   private static SigningPolicy policy(
-      List<String> headers, List<String> oversign, String canonicalization, Interval expire) {
+      List<String> headers,
+      List<String> oversign,
+      String canonicalization,
+      Optional<Interval> expire) {
     return new SigningPolicy(
         headers,
         Set.copyOf(oversign),
         Canonicalization.Pair.parse(canonicalization),
-        Optional.ofNullable(expire).map(Interval::duration));
+        expire.map(Interval::duration));
   }
 
   /** {@code signing.unknown-domain}: mail whose From domain has no key. */

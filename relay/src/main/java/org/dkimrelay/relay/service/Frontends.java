@@ -33,15 +33,14 @@ final class Frontends {
         listen.hostname(),
         listen.timeout().duration(),
         listen.minDataRate(),
-        Optional.ofNullable(listen.tls())
-            .map(tls -> new RelayServer.TlsFiles(Path.of(tls.certificate()), Path.of(tls.key()))),
-        Optional.ofNullable(listen.usersFile()).map(Path::of));
+        listen.tls().map(tls -> new RelayServer.TlsFiles(tls.certificate(), tls.key())),
+        listen.usersFile());
   }
 
   static Optional<MilterServer.Settings> milter(RelayConfig config) {
     MilterConfig milter = config.milter();
     return milter
-        .listenAddress()
+        .address()
         .map(
             address ->
                 new MilterServer.Settings(
@@ -49,7 +48,7 @@ final class Frontends {
                     milter.internal(),
                     milter.authenticated(),
                     milter.socketMode(),
-                    milter.group(),
+                    milter.socketGroup(),
                     milter.maxSessions(),
                     MAX_HEADER_BYTES));
   }
@@ -81,23 +80,22 @@ final class Frontends {
     SSLContext tls;
     try {
       tls =
-          upstream.caFile() != null
-              ? TlsContexts.trusting(Path.of(upstream.caFile()))
+          upstream.caFile().isPresent()
+              ? TlsContexts.trusting(upstream.caFile().get())
               : TlsContexts.systemDefault();
     } catch (IOException | GeneralSecurityException e) {
       throw new ServiceException("upstream.ca-file: " + e.getMessage());
     }
     Optional<UpstreamSettings.Credentials> credentials = Optional.empty();
-    if (upstream.username() != null) {
+    if (upstream.username().isPresent()) {
+      Path passwordFile = upstream.passwordFile().orElseThrow();
       try {
         credentials =
-            Optional.of(
-                UpstreamSettings.Credentials.read(
-                    upstream.username(), Path.of(upstream.passwordFile())));
+            Optional.of(UpstreamSettings.Credentials.read(upstream.username().get(), passwordFile));
       } catch (IOException e) {
         // at start (and reload): not a 451 at every message
         throw new ServiceException(
-            "upstream.password-file: cannot read " + upstream.passwordFile() + ": " + e);
+            "upstream.password-file: cannot read " + passwordFile + ": " + e);
       }
     }
     return new UpstreamSettings(

@@ -70,7 +70,7 @@ public final class RelayService {
             new KeyRotation(keys, config.rotation().policy(), clock),
             publication,
             random,
-            config.rotation().owns(),
+            config.rotation().owner(),
             announcer);
     SigningEngine engine = engine(config);
     metrics.cryptoProvider(signatures().label());

@@ -38,10 +38,10 @@ final class ServiceMetrics {
 
   /** {@code [metrics] address}: Prometheus text at /metrics; off unless set. */
   static void serve(RelayConfig config, RelayMetrics metrics, PrintWriter out) {
-    HostPort address = config.metrics().address();
-    if (address == null) {
+    if (config.metrics().address().isEmpty()) {
       return;
     }
+    HostPort address = config.metrics().address().get();
     try {
       MetricsServer server = new MetricsServer(address.host(), address.port(), metrics);
       server.start();

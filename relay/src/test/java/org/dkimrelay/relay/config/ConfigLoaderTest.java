@@ -22,7 +22,7 @@ class ConfigLoaderTest {
     assertThat(config.listen().maxSessions()).isEqualTo(64);
     assertThat(config.upstream().address()).hasToString("127.0.0.1:10028");
     assertThat(config.upstream().starttls()).isEqualTo(RelayConfig.StartTls.OFF);
-    assertThat(config.signing().keys()).isEqualTo("conf/keys");
+    assertThat(config.signing().keys()).isEqualTo(Path.of("conf/keys"));
     assertThat(config.signing().policy().canonicalization().tagValue())
         .isEqualTo("relaxed/relaxed");
     assertThat(config.signing().unknownDomain()).isEqualTo(SigningConfig.UnknownDomain.PASS);
@@ -41,8 +41,7 @@ class ConfigLoaderTest {
   @Test
   void relativeKeysResolveAgainstHome(@TempDir Path home) throws Exception {
     Path file = Files.writeString(home.resolve("c.toml"), "[signing]\nkeys = \"k\"\n");
-    assertThat(ConfigLoader.load(file, home).signing().keysDirectory())
-        .isEqualTo(home.resolve("k"));
+    assertThat(ConfigLoader.load(file, home).signing().keys()).isEqualTo(home.resolve("k"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -87,11 +86,59 @@ class ConfigLoaderTest {
             "[listen]\naddress = \"0.0.0.0:587\"\nallow = [\"0.0.0.0/0\"]\n"
                 + "users-file = \"users\"\n[listen.tls]\ncertificate = \"c.pem\"\nkey = \"k.pem\"\n",
             "t");
-    assertThat(withAuth.listen().usersFile()).isEqualTo("users");
+    assertThat(withAuth.listen().usersFile()).contains(Path.of("users"));
     RelayConfig loopbackOpen =
         ConfigLoader.parse(
             "[listen]\naddress = \"127.0.0.1:10027\"\nallow = [\"0.0.0.0/0\"]\n", "t");
     assertThat(loopbackOpen.listen().address().loopback()).isTrue();
+  }
+
+  @Test
+  void settingsCarryNoNullsWhetherKeysAreGivenOrLeftOut() throws Exception {
+    assertThat(NoNulls.firstNull(RelayConfig.defaults(), "defaults")).isEmpty();
+    RelayConfig full =
+        ConfigLoader.parse(
+            "[listen]\naddress = \"0.0.0.0:25\"\nallow = [\"10.0.0.0/8\"]\nusers-file = \"u\"\n"
+                + "[listen.tls]\ncertificate = \"c.pem\"\nkey = \"k.pem\"\n"
+                + "[upstream]\nusername = \"u\"\npassword-file = \"p\"\nstarttls = \"required\"\n"
+                + "ca-file = \"ca.pem\"\n[metrics]\naddress = \"127.0.0.1:9100\"\n"
+                + "[rotation]\nevery = \"30d\"\n[signing]\nexpire = \"7d\"\n"
+                + "[milter]\naddress = \"unix:/run/m.sock\"\nsocket-group = \"postfix\"\n",
+            "t");
+    assertThat(NoNulls.firstNull(full, "full")).isEmpty();
+    assertThat(full.listen().tls()).isPresent();
+    assertThat(full.upstream().caFile()).contains(Path.of("ca.pem"));
+    assertThat(full.rotation().every()).isPresent();
+    assertThat(full.milter().socketGroup()).contains("postfix");
+    // what is printed reads back as the same settings
+    assertThat(ConfigLoader.parse(ConfigLoader.render(full), "printed")).isEqualTo(full);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "127.0.0.1:10027, true",
+    "127.0.0.2:10027, true",
+    "'[::1]:10027', true",
+    "localhost:10027, true",
+    "LOCALHOST:10027, true",
+    "relay.localhost:10027, true",
+    "0.0.0.0:10027, false",
+    "192.0.2.1:10027, false",
+    // a name is not looked up while the configuration is read: it counts as reachable
+    "mail.example:10027, false",
+    "cafe:10027, false",
+  })
+  void loopbackIsDecidedWithoutDns(String address, boolean loopback) {
+    assertThat(HostPort.parse(address, -1).loopback()).isEqualTo(loopback);
+  }
+
+  @Test
+  void anAddressRangeIsALiteralNeverANameToLookUp() {
+    assertThat(Cidr.literal("cafe")).isEmpty();
+    assertThat(Cidr.literal("mail.example")).isEmpty();
+    assertThat(Cidr.literal("192.0.2.1")).isPresent();
+    assertThat(Cidr.literal("2001:db8::1")).isPresent();
+    assertThatThrownBy(() -> Cidr.parse("cafe/16")).hasMessageContaining("is not an address range");
   }
 
   @Test

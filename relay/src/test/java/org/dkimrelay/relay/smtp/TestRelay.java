@@ -191,7 +191,7 @@ final class TestRelay implements AutoCloseable {
 
             @Override
             public KeyDirectory keys(RelayConfig config) {
-              return new KeyDirectory(Path.of(config.signing().keys()));
+              return new KeyDirectory(config.signing().keys());
             }
           };
       RelayService service =
