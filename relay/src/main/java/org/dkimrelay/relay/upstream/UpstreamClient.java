@@ -1,16 +1,9 @@
 package org.dkimrelay.relay.upstream;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.time.Duration;
 import java.util.OptionalLong;
 import org.dkimrelay.relay.reply.ReplyCode;
 import org.dkimrelay.relay.reply.SmtpReply;
@@ -25,15 +18,9 @@ import org.dkimrelay.relay.upstream.UpstreamException.Kind;
  * closing). Not thread-safe: one per inbound session.
  */
 public final class UpstreamClient implements Closeable {
-  private static final byte[] CRLF = {'\r', '\n'};
-
   private final UpstreamSettings settings;
-  private Socket socket;
-  private InputStream in;
-  private OutputStream out;
-  private ReplyReader replies;
+  private UpstreamConnection connection;
   private Extensions extensions = Extensions.NONE;
-  private boolean tlsActive;
   private boolean broken;
 
   private UpstreamClient(UpstreamSettings settings) {
@@ -69,17 +56,7 @@ public final class UpstreamClient implements Closeable {
   }
 
   private void open() throws UpstreamException {
-    try {
-      socket = new Socket();
-      socket.setTcpNoDelay(true); // replies are waited for one by one: no Nagle delay on them
-      socket.connect(
-          new InetSocketAddress(settings.host(), settings.port()),
-          millis(settings.connectTimeout()));
-    } catch (IOException e) {
-      throw new UpstreamException(
-          Kind.UNREACHABLE, "cannot connect to " + where() + ": " + e.getMessage(), e);
-    }
-    attachStreams();
+    connection = UpstreamConnection.open(settings, where());
     SmtpReply greeting = expect("greeting", this::readReply);
     if (greeting.code() != ReplyCode.SERVICE_READY) {
       throw new UpstreamException(Kind.UNREACHABLE, where() + " refused the session: " + greeting);
@@ -90,7 +67,8 @@ public final class UpstreamClient implements Closeable {
     }
     if (settings.credentials().isPresent()) {
       new Authenticator(this)
-          .authenticate(settings.credentials().get(), extensions.parameter("AUTH"), tlsActive);
+          .authenticate(
+              settings.credentials().get(), extensions.parameter("AUTH"), connection.tls());
     }
   }
 
@@ -100,12 +78,12 @@ public final class UpstreamClient implements Closeable {
   }
 
   public boolean tlsActive() {
-    return tlsActive;
+    return connection != null && connection.tls();
   }
 
   /** False once a timeout or a dropped connection left the session in an unknown state. */
   public boolean usable() {
-    return !broken && socket != null && !socket.isClosed();
+    return !broken && connection != null && connection.isOpen();
   }
 
   /**
@@ -113,11 +91,7 @@ public final class UpstreamClient implements Closeable {
    * closes an idle connection (Postfix's {@code 421 4.4.2 Error: timeout exceeded}).
    */
   public boolean spokeUnasked() {
-    try {
-      return in.available() > 0;
-    } catch (IOException e) {
-      return true;
-    }
+    return connection.hasUnreadBytes();
   }
 
   /** RFC 1870: the message size upstream takes, when it said one ({@code SIZE 0}: no limit). */
@@ -155,12 +129,10 @@ public final class UpstreamClient implements Closeable {
     }
     SmtpReply result;
     try {
-      DotStuffingOutputStream content = new DotStuffingOutputStream(out);
+      DotStuffingOutputStream content = new DotStuffingOutputStream(connection.content());
       writer.writeTo(content);
       content.finish();
-      socket.setSoTimeout(millis(settings.dataTimeout()));
-      result = readReply();
-      socket.setSoTimeout(millis(settings.commandTimeout()));
+      result = connection.readReplyAfterContent();
     } catch (IOException e) {
       throw failure("the message", e);
     }
@@ -211,12 +183,8 @@ public final class UpstreamClient implements Closeable {
   @Override
   public void close() {
     broken = true;
-    if (socket != null) {
-      try {
-        socket.close();
-      } catch (IOException e) {
-        // nothing left to do
-      }
+    if (connection != null) {
+      connection.close();
     }
   }
 
@@ -264,9 +232,7 @@ public final class UpstreamClient implements Closeable {
       return;
     }
     try {
-      socket = TlsContexts.handshake(socket, settings, required);
-      tlsActive = true;
-      attachStreams();
+      connection.startTls(required);
     } catch (IOException | GeneralSecurityException e) {
       throw new UpstreamException(
           Kind.TLS, "TLS with " + where() + " failed: " + e.getMessage(), e);
@@ -274,26 +240,12 @@ public final class UpstreamClient implements Closeable {
     greet(); // RFC 3207 §4.2: forget what was learnt before TLS
   }
 
-  private void attachStreams() throws UpstreamException {
-    try {
-      socket.setSoTimeout(millis(settings.commandTimeout()));
-      in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-      out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
-      replies = new ReplyReader(in);
-    } catch (IOException e) {
-      throw new UpstreamException(
-          Kind.UNREACHABLE, "cannot talk to " + where() + ": " + e.getMessage(), e);
-    }
-  }
-
   void send(String line) throws IOException {
-    out.write(line.getBytes(StandardCharsets.UTF_8));
-    out.write(CRLF);
-    out.flush();
+    connection.send(line);
   }
 
   SmtpReply readReply() throws IOException {
-    return replies.read();
+    return connection.readReply();
   }
 
   private interface Exchange {
@@ -301,7 +253,7 @@ public final class UpstreamClient implements Closeable {
   }
 
   private SmtpReply expect(String what, Exchange exchange) throws UpstreamException {
-    if (broken && socket != null && socket.isClosed()) {
+    if (broken && connection != null && !connection.isOpen()) {
       throw new UpstreamException(Kind.DROPPED, "the connection to " + where() + " is closed");
     }
     try {
@@ -318,9 +270,5 @@ public final class UpstreamClient implements Closeable {
 
   private String where() {
     return "upstream " + settings.host() + ":" + settings.port();
-  }
-
-  private static int millis(Duration duration) {
-    return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
   }
 }
