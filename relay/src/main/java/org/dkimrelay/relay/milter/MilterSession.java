@@ -6,14 +6,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -129,22 +128,11 @@ final class MilterSession {
     if ((family == FAMILY_INET || family == FAMILY_INET6) && nul + 4 <= data.length) {
       List<String> address = packet.strings(nul + 4);
       if (!address.isEmpty()) {
-        client = parseAddress(address.get(0));
+        String text = address.get(0);
+        client = Cidr.literal(text.startsWith("IPv6:") ? text.substring(5) : text); // Sendmail's
       }
     }
     return MilterPacket.of(CONTINUE);
-  }
-
-  private static Optional<InetAddress> parseAddress(String text) {
-    String literal = text.startsWith("IPv6:") ? text.substring(5) : text; // Sendmail's form
-    if (!literal.matches("[0-9A-Fa-f.:]+")) {
-      return Optional.empty(); // never a name lookup
-    }
-    try {
-      return Optional.of(InetAddress.getByName(literal));
-    } catch (UnknownHostException e) {
-      return Optional.empty();
-    }
   }
 
   /** SMFIC_MAIL: a new message; mail that is not ours is let go at once (SMFIR_ACCEPT). */
@@ -164,17 +152,7 @@ final class MilterSession {
     if (message == null) {
       return MilterPacket.of(CONTINUE);
     }
-    List<String> parts = packet.strings(0);
-    if (parts.isEmpty()) {
-      throw new MilterProtocolException("a header without a name");
-    }
-    String value = parts.size() > 1 ? parts.get(1) : "";
-    if ((negotiated & HEADER_LEADING_SPACE) == 0 && !value.isEmpty()) {
-      value = " " + value; // without SMFIP_HDR_LEADSPC Postfix ate one space after the colon
-    }
-    byte[] field =
-        (parts.get(0) + ":" + value.replace("\n", "\r\n") + "\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] field = MilterHeaders.field(packet, leadingSpace());
     if (header.size() + field.length > maxHeaderBytes) {
       headerTooLarge = true;
     } else {
@@ -208,7 +186,7 @@ final class MilterSession {
             Replies.malformed("header block is over the limit of " + maxHeaderBytes + " bytes");
         pipeline.metrics().refused("header_too_large");
         log("refused: header too large size=" + size, reply);
-        return List.of(reply(reply));
+        return List.of(MilterHeaders.reply(reply));
       }
       header.writeBytes(CRLF); // the empty line that ends the header block
       Verdict verdict = message.finish(header.toByteArray());
@@ -218,13 +196,13 @@ final class MilterSession {
           LOG.error("milter={} {}", session(), what);
         }
         log(what, refuse.reply());
-        return List.of(reply(refuse.reply()));
+        return List.of(MilterHeaders.reply(refuse.reply()));
       }
       Verdict.Send send = (Verdict.Send) verdict;
       List<MilterPacket> answer = new ArrayList<>();
       List<SignatureField> fields = send.fields();
       for (int i = 0; i < fields.size(); i++) {
-        answer.add(insertHeader(i, fields.get(i)));
+        answer.add(MilterHeaders.insert(i, fields.get(i), leadingSpace()));
       }
       answer.add(MilterPacket.of(CONTINUE));
       pipeline.delivered(send, true, size, Duration.ofNanos(System.nanoTime() - started));
@@ -233,34 +211,6 @@ final class MilterSession {
     } finally {
       resetMessage();
     }
-  }
-
-  /**
-   * SMFIR_INSHEADER at {@code index}: Postfix counts from below its own Received: field, so index 0
-   * is the top of the message as the client sent it. The value keeps its leading space (we asked
-   * for SMFIP_HDR_LEADSPC) and folds with LF, as Sendmail's milters do.
-   */
-  private MilterPacket insertHeader(int index, SignatureField field) {
-    String text = field.text();
-    int colon = text.indexOf(':');
-    String value = text.substring(colon + 1, text.length() - CRLF.length).replace("\r\n", "\n");
-    if ((negotiated & HEADER_LEADING_SPACE) == 0) {
-      value = value.stripLeading();
-    }
-    return new MilterPacket.Data()
-        .number(index)
-        .string(text.substring(0, colon))
-        .string(value)
-        .packet(INSERT_HEADER);
-  }
-
-  /**
-   * SMFIR_REPLYCODE: the MTA gives this reply to its client. Postfix reads "%" as an escape
-   * (milter8.c), so a literal one is doubled.
-   */
-  private static MilterPacket reply(SmtpReply reply) {
-    String line = reply.wire().replace("%", "%%");
-    return new MilterPacket.Data().string(line).packet(REPLY_CODE);
   }
 
   private List<MilterPacket> abort() {
@@ -275,6 +225,10 @@ final class MilterSession {
     client = Optional.empty();
     localClient = false;
     return List.of();
+  }
+
+  private boolean leadingSpace() {
+    return (negotiated & HEADER_LEADING_SPACE) != 0;
   }
 
   private List<MilterPacket> replyUnless(int noReplyFlag, MilterPacket reply) {
