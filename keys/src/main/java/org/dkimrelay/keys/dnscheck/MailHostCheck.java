@@ -83,6 +83,24 @@ final class MailHostCheck {
    * MX host) before the forward lookup, so one cause is reported once; not with an MX host whose
    * own MX record already failed ({@code expectedIsBroken}), which would only repeat that.
    */
+  /** The PTR name has no address record for the IP in the IP's own family. */
+  private static Finding notForwardConfirmed(String name, InetAddress ip) {
+    String address = ip.getHostAddress();
+    return Finding.fail(
+        "PTR",
+        address,
+        "PTR "
+            + name
+            + " does not resolve back to "
+            + address
+            + " (no forward-confirmed reverse DNS)",
+        "publish: "
+            + name
+            + ". 3600 IN "
+            + (DnsQuery.Family.of(ip) == DnsQuery.Family.IPV4 ? "A " : "AAAA ")
+            + address);
+  }
+
   Finding ptr(Optional<InetAddress> ip, Optional<String> expected, boolean expectedIsBroken) {
     if (ip.isEmpty()) {
       return Finding.warn(
@@ -110,19 +128,7 @@ final class MailHostCheck {
             "make the PTR, the A record and the SMTP banner name the same host");
       }
       if (!dns.addresses(name, DnsQuery.Family.of(ip.get())).contains(ip.get())) {
-        return Finding.fail(
-            "PTR",
-            address,
-            "PTR "
-                + name
-                + " does not resolve back to "
-                + address
-                + " (no forward-confirmed reverse DNS)",
-            "publish: "
-                + name
-                + ". 3600 IN "
-                + (DnsQuery.Family.of(ip.get()) == DnsQuery.Family.IPV4 ? "A " : "AAAA ")
-                + address);
+        return notForwardConfirmed(name, ip.get());
       }
       String note =
           expectedIsBroken && expected.isPresent()

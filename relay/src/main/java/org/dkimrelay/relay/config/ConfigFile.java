@@ -25,21 +25,6 @@ record ConfigFile(
 
   static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null);
 
-  /** A setting that is wrong within its table: {@code table} names it in the message. */
-  static final class InvalidTable extends IllegalArgumentException {
-    private static final long serialVersionUID = 1L;
-    private final String table;
-
-    InvalidTable(String table, String message) {
-      super(message);
-      this.table = table;
-    }
-
-    String table() {
-      return table;
-    }
-  }
-
   RelayConfig settings() {
     MilterConfig milterSettings = table("milter", () -> or(milter, MilterTable.EMPTY).settings());
     RelayConfig.Listen listenSettings =
@@ -82,10 +67,10 @@ record ConfigFile(
   private static <T> T table(String name, Supplier<T> settings) {
     try {
       return settings.get();
-    } catch (InvalidTable e) {
+    } catch (InvalidSetting e) {
       throw e;
     } catch (IllegalArgumentException e) {
-      throw new InvalidTable(name, e.getMessage());
+      throw new InvalidSetting(name, e.getMessage());
     }
   }
 

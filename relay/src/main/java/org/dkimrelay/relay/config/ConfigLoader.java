@@ -89,7 +89,7 @@ public final class ConfigLoader {
     }
     try {
       return (file != null ? file : ConfigFile.EMPTY).settings();
-    } catch (ConfigFile.InvalidTable e) {
+    } catch (InvalidSetting e) {
       int lineNumber = TomlLines.lineOf(text, e.table());
       throw new ConfigException(
           source

@@ -163,49 +163,7 @@ public final class OpenDkimImport {
       Set<Boolean> wildcardSubdomains) {
     Set<KeyEntry> used = new LinkedHashSet<>();
     for (String line : lines) {
-      String[] parts = line.split("\\s+");
-      if (parts.length < 2) {
-        throw new IllegalArgumentException(
-            "SigningTable line '" + line + "': expected PATTERN KEYNAME");
-      }
-      String pattern = parts[0].toLowerCase(Locale.ROOT);
-      boolean perAddress = pattern.contains("@") && !pattern.matches("\\*?@.*");
-      String domain = pattern.substring(pattern.indexOf('@') + 1);
-      boolean wildcard = domain.startsWith("*.") || domain.startsWith(".");
-      domain = domain.replaceFirst("^\\*?\\.", "");
-      if (domain.contains("*")) {
-        notes.add("SigningTable " + parts[0] + ": wildcard patterns are not carried over");
-        continue;
-      }
-      if (perAddress) {
-        notes.add(
-            "SigningTable "
-                + parts[0]
-                + ": dkimrelay signs by From domain, not by address: all of "
-                + domain
-                + " is signed");
-      }
-      for (int i = 1; i < parts.length; i++) {
-        KeyEntry key = keyTable.get(parts[i]);
-        if (key == null) {
-          throw new IllegalArgumentException(
-              "SigningTable line '" + line + "': no key named " + parts[i] + " in the KeyTable");
-        }
-        String keyDomain = key.domain().name();
-        if (!domain.equals(keyDomain) && !domain.endsWith("." + keyDomain)) {
-          notes.add(
-              "SigningTable "
-                  + parts[0]
-                  + " signs with d="
-                  + keyDomain
-                  + ": dkimrelay signs mail from a domain only with its own keys or a parent"
-                  + " domain's (subdomains = true)");
-        }
-        if (wildcard || !domain.equals(keyDomain)) {
-          wildcardSubdomains.add(true);
-        }
-        used.add(key);
-      }
+      used.addAll(signingTableLine(line, keyTable, notes, wildcardSubdomains));
     }
     for (KeyEntry key : keyTable.values()) {
       if (!used.contains(key)) {
@@ -218,6 +176,59 @@ public final class OpenDkimImport {
       }
     }
     return new ArrayList<>(used);
+  }
+
+  /** The keys one SigningTable line signs with; what cannot be carried over goes to notes. */
+  private static List<KeyEntry> signingTableLine(
+      String line,
+      Map<String, KeyEntry> keyTable,
+      List<String> notes,
+      Set<Boolean> wildcardSubdomains) {
+    String[] parts = line.split("\\s+");
+    if (parts.length < 2) {
+      throw new IllegalArgumentException(
+          "SigningTable line '" + line + "': expected PATTERN KEYNAME");
+    }
+    String pattern = parts[0].toLowerCase(Locale.ROOT);
+    boolean perAddress = pattern.contains("@") && !pattern.matches("\\*?@.*");
+    String domain = pattern.substring(pattern.indexOf('@') + 1);
+    boolean wildcard = domain.startsWith("*.") || domain.startsWith(".");
+    domain = domain.replaceFirst("^\\*?\\.", "");
+    if (domain.contains("*")) {
+      notes.add("SigningTable " + parts[0] + ": wildcard patterns are not carried over");
+      return List.of();
+    }
+    if (perAddress) {
+      notes.add(
+          "SigningTable "
+              + parts[0]
+              + ": dkimrelay signs by From domain, not by address: all of "
+              + domain
+              + " is signed");
+    }
+    List<KeyEntry> keys = new ArrayList<>();
+    for (int i = 1; i < parts.length; i++) {
+      KeyEntry key = keyTable.get(parts[i]);
+      if (key == null) {
+        throw new IllegalArgumentException(
+            "SigningTable line '" + line + "': no key named " + parts[i] + " in the KeyTable");
+      }
+      String keyDomain = key.domain().name();
+      if (!domain.equals(keyDomain) && !domain.endsWith("." + keyDomain)) {
+        notes.add(
+            "SigningTable "
+                + parts[0]
+                + " signs with d="
+                + keyDomain
+                + ": dkimrelay signs mail from a domain only with its own keys or a parent"
+                + " domain's (subdomains = true)");
+      }
+      if (wildcard || !domain.equals(keyDomain)) {
+        wildcardSubdomains.add(true);
+      }
+      keys.add(key);
+    }
+    return keys;
   }
 
   /** A dataset (opendkim.conf(5)): {@code file:}, {@code refile:}, a path, or a list. */

@@ -87,13 +87,7 @@ public final class RelayServer {
     try {
       SMTPServer.Builder builder = SMTPServer.port(listen.port());
       tls.ifPresent(creator -> builder.enableTLS().startTlsSocketFactory(creator));
-      users.ifPresent(
-          validator ->
-              builder.authenticationHandlerFactory(
-                  new MultipleAuthenticationHandlerFactory(
-                      List.of(
-                          new PlainAuthenticationHandlerFactory(validator),
-                          new LoginAuthenticationHandlerFactory(validator)))));
+      users.ifPresent(validator -> builder.authenticationHandlerFactory(plainOrLogin(validator)));
       this.server =
           builder
               .bindAddress(InetAddress.getByName(listen.host()))
@@ -115,7 +109,19 @@ public final class RelayServer {
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("listen.address: cannot use '" + listen.host() + "'");
     }
-    CommandHandler commands = server.getCommandHandler();
+    installCommands(server.getCommandHandler(), sessions, security);
+  }
+
+  private static MultipleAuthenticationHandlerFactory plainOrLogin(UsersFile users) {
+    return new MultipleAuthenticationHandlerFactory(
+        List.of(
+            new PlainAuthenticationHandlerFactory(users),
+            new LoginAuthenticationHandlerFactory(users)));
+  }
+
+  /** Our commands in place of SubEthaSMTP's, each under the pace watchdog. */
+  private static void installCommands(
+      CommandHandler commands, SessionRegistry sessions, InboundSecurity security) {
     commands.addCommand(new RelayEhloCommand(sessions, security));
     commands.addCommand(new RelayMailCommand(sessions, security));
     commands.addCommand(new RelayRcptCommand(sessions));
