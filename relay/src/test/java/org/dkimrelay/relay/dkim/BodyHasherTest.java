@@ -72,6 +72,31 @@ class BodyHasherTest {
     }
   }
 
+  /**
+   * Long runs of ordinary text, where the hasher tests eight bytes at a time, with one or two bytes
+   * that need a decision at every offset: each lane of an eight-byte word, across words, and at the
+   * end of the buffer.
+   */
+  @Test
+  void bytesThatNeedADecisionAtEveryOffsetOfLongRuns() throws Exception {
+    String[] specials = {
+      " ", "  ", " \t", "\t", " \r\n", "\r\n", "\r", "\n", " \r", "\0", "\u00e9"
+    };
+    for (String first : specials) {
+      for (String second : specials) {
+        for (int at = 0; at < 26; at++) {
+          for (int gap : new int[] {0, 1, 7, 8, 9}) {
+            StringBuilder body = new StringBuilder("abcdefghijklmnopqrstuvwxyz0123456789");
+            body.insert(at, first);
+            body.insert(Math.min(body.length(), at + first.length() + gap), second);
+            check(body.toString().getBytes(StandardCharsets.ISO_8859_1));
+            check((body + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          }
+        }
+      }
+    }
+  }
+
   @FuzzTest(maxDuration = "60s")
   void bodyHash(byte[] body) throws Exception {
     check(body);
