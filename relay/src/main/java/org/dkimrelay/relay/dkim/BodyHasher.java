@@ -1,12 +1,13 @@
 package org.dkimrelay.relay.dkim;
 
+import static org.dkimrelay.relay.bytes.WordScan.below;
+import static org.dkimrelay.relay.bytes.WordScan.equal;
+
 import java.io.OutputStream;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import org.dkimrelay.relay.bytes.WordScan;
 
 /**
  * Hashes a body as it streams past (RFC 6376 §3.7 {@code bh=}): canonicalisation and SHA-256 in one
@@ -25,8 +26,6 @@ import java.util.Base64;
 public final class BodyHasher extends OutputStream {
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] SP = {' '};
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final boolean relaxed;
   private final MessageDigest digest;
@@ -95,17 +94,17 @@ public final class BodyHasher extends OutputStream {
     int run = from;
     while (run < end) {
       if (run + Long.BYTES < end) { // the next word's first byte is needed too
-        long word = (long) LONGS.get(bytes, run);
+        long word = WordScan.word(bytes, run);
         long stop =
             relaxed
-                ? belowBang(word)
-                    & ~(equal(word, ' ') & ~belowBang((long) LONGS.get(bytes, run + 1)))
+                ? below(word, '!')
+                    & ~(equal(word, ' ') & ~below(WordScan.word(bytes, run + 1), '!'))
                 : equal(word, '\r');
         if (stop == 0) {
           run += Long.BYTES;
           continue;
         }
-        run += Long.numberOfTrailingZeros(stop) >>> 3;
+        run += WordScan.first(stop);
       }
       byte c = bytes[run];
       if ((c & 0xFF) > ' ') { // most bytes: neither white space nor a line end
@@ -119,23 +118,6 @@ public final class BodyHasher extends OutputStream {
       }
     }
     return run;
-  }
-
-  // Byte-parallel tests on eight bytes of a long (little-endian: byte i in bits 8i..8i+7); each
-  // sets the top bit of every byte it holds for, exactly (no borrow crosses a byte).
-  private static final long LOW7 = 0x7F7F7F7F7F7F7F7FL;
-  private static final long HIGH = 0x8080808080808080L;
-  private static final long ONES = 0x0101010101010101L;
-
-  /** Bytes below '!' (0x21): white space, CR, LF and the other controls; not 8-bit bytes. */
-  private static long belowBang(long word) {
-    return ~(((word & LOW7) + (0x80 - '!') * ONES) | word) & HIGH;
-  }
-
-  /** Bytes equal to {@code value}. */
-  private static long equal(long word, char value) {
-    long zeroWhereEqual = word ^ (value * ONES);
-    return ~(((zeroWhereEqual & LOW7) + LOW7) | zeroWhereEqual) & HIGH;
   }
 
   private boolean special(byte b) {

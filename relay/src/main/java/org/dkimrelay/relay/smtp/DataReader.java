@@ -3,6 +3,7 @@ package org.dkimrelay.relay.smtp;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import org.dkimrelay.relay.bytes.WordScan;
 
 /**
  * The DATA content as the client meant it (RFC 5321 §4.5.2): ends at CRLF "." CRLF, and a "." that
@@ -73,10 +74,7 @@ final class DataReader extends InputStream {
     for (int i = 0; i < read; i++) {
       if (state == State.NORMAL) {
         // The common case, inside a line: copy up to the next CR in one go.
-        int runEnd = i;
-        while (runEnd < read && chunk[runEnd] != '\r') {
-          runEnd++;
-        }
+        int runEnd = WordScan.indexOf(chunk, i, read, '\r');
         System.arraycopy(chunk, i, buffer, out, runEnd - i);
         out += runEnd - i;
         if (runEnd == read) {

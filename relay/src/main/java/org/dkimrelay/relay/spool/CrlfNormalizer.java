@@ -3,6 +3,7 @@ package org.dkimrelay.relay.spool;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import org.dkimrelay.relay.bytes.WordScan;
 
 /**
  * Rewrites every line ending to CRLF as bytes pass: bare LF and bare CR each become CRLF, CRLF
@@ -61,7 +62,19 @@ final class CrlfNormalizer extends FilterOutputStream {
     }
     // CRLF pairs stay in the run that is copied as it is; only bare CR and LF are rewritten.
     int runStart = i;
+    long high = 0;
     while (i < end) {
+      if (i + Long.BYTES <= end) { // eight bytes at a time up to a CR or LF
+        long word = WordScan.word(bytes, i);
+        long lineEnds = WordScan.equal(word, CR) | WordScan.equal(word, LF);
+        if (lineEnds == 0) {
+          high |= word;
+          i += Long.BYTES;
+          continue;
+        }
+        high |= word & ((lineEnds & -lineEnds) - 1); // the bytes before the first line end
+        i += WordScan.first(lineEnds);
+      }
       byte b = bytes[i];
       if (b
           > CR) { // all of printable ASCII; bytes over 127 are negative and go on to the next test
@@ -77,7 +90,7 @@ final class CrlfNormalizer extends FilterOutputStream {
         if (i + 1 == end) {
           out.write(bytes, runStart, i - runStart);
           pendingCr = true; // is the next byte its LF?
-          return;
+          break;
         }
         if (bytes[i + 1] == LF) {
           i += 2;
@@ -91,7 +104,10 @@ final class CrlfNormalizer extends FilterOutputStream {
       }
       i++;
     }
-    out.write(bytes, runStart, end - runStart);
+    if (!pendingCr) {
+      out.write(bytes, runStart, end - runStart);
+    }
+    eightBit |= (high & WordScan.HIGH) != 0;
   }
 
   /** Ends the input: a CR left waiting for its LF becomes CRLF. Does not close the target. */

@@ -3,6 +3,7 @@ package org.dkimrelay.relay.upstream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import org.dkimrelay.relay.bytes.WordScan;
 
 /**
  * RFC 5321 §4.5.2: a line that starts with "." gets another "." before it; {@link #finish()} ends
@@ -42,10 +43,7 @@ final class DotStuffingOutputStream extends FilterOutputStream {
         }
       }
       // From line start to line start: only an LF can end a line, so look for nothing else.
-      int lf = i;
-      while (lf < end && bytes[lf] != '\n') {
-        lf++;
-      }
+      int lf = WordScan.indexOf(bytes, i, end, '\n');
       if (lf == end) {
         break;
       }
