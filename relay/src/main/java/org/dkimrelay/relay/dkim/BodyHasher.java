@@ -85,21 +85,33 @@ public final class BodyHasher extends OutputStream {
   }
 
   /**
-   * Where the bytes that are hashed as they are end, from {@code from}: the first CR and, relaxed,
-   * the first HT or white space not followed by a byte above SP. Eight bytes at a time where it can
-   * (most text has a CR every 70 bytes and a single SP between words); byte by byte near the end of
-   * the buffer and at each byte the eight-byte test stops at.
+   * Where the bytes that are hashed as they are end, from {@code from}. They run on past single
+   * spaces between words and past line ends between two lines with content (CRLF then a byte above
+   * SP, relaxed; CRLF then anything but CR, simple), since those are hashed as they stand; they
+   * stop at any other white space or CR. Eight bytes at a time while ten are left (a word and the
+   * two bytes after its last); byte by byte near the end of the buffer and at each byte the
+   * eight-byte test stops at.
    */
   private int ordinaryRun(byte[] bytes, int from, int end) {
     int run = from;
     while (run < end) {
-      if (run + Long.BYTES < end) { // the next word's first byte is needed too
-        long word = WordScan.word(bytes, run);
+      if (run + Long.BYTES + 1 < end) {
+        long w0 = WordScan.word(bytes, run);
+        if (below(w0, '!') == 0) { // eight bytes of words: nothing to decide
+          run += Long.BYTES;
+          continue;
+        }
+        long w1 = WordScan.word(bytes, run + 1);
+        long w2 = WordScan.word(bytes, run + 2);
+        long lineGoesOn = relaxed ? ~below(w2, '!') : ~equal(w2, '\r');
+        long crContinued = equal(w0, '\r') & equal(w1, '\n') & lineGoesOn;
         long stop =
             relaxed
-                ? below(word, '!')
-                    & ~(equal(word, ' ') & ~below(WordScan.word(bytes, run + 1), '!'))
-                : equal(word, '\r');
+                ? below(w0, '!')
+                    & ~(equal(w0, ' ') & ~below(w1, '!'))
+                    & ~crContinued
+                    & ~equal(w0, '\n') // a bare LF is content; a CR decides for its LF
+                : equal(w0, '\r') & ~crContinued;
         if (stop == 0) {
           run += Long.BYTES;
           continue;
@@ -111,6 +123,11 @@ public final class BodyHasher extends OutputStream {
         run++;
       } else if (c == ' ' && run + 1 < end && (bytes[run + 1] & 0xFF) > ' ') {
         run += 2; // one SP between two words stays as it is, relaxed too
+      } else if (c == '\r'
+          && run + 2 < end
+          && bytes[run + 1] == '\n'
+          && (relaxed ? (bytes[run + 2] & 0xFF) > ' ' : bytes[run + 2] != '\r')) {
+        run += 3; // CRLF between two lines with content: hashed as it is
       } else if (!special(c)) {
         run++;
       } else {

@@ -73,8 +73,9 @@ final class DataReader extends InputStream {
     int limit = offset + length;
     for (int i = 0; i < read; i++) {
       if (state == State.NORMAL) {
-        // The common case, inside a line: copy up to the next CR in one go.
-        int runEnd = WordScan.indexOf(chunk, i, read, '\r');
+        // The common case: copy in one go up to the next line that starts with a dot, whose CRLF
+        // and dot go through the state machine. No other byte changes (only CRLF starts a line).
+        int runEnd = lineStartDot(chunk, i, read);
         System.arraycopy(chunk, i, buffer, out, runEnd - i);
         out += runEnd - i;
         if (runEnd == read) {
@@ -93,6 +94,29 @@ final class DataReader extends InputStream {
       }
     }
     return out - offset;
+  }
+
+  /**
+   * The first CR in {@code [from, end)} that is followed by LF and ".", or that is too near the end
+   * to tell; {@code end} if there is none.
+   */
+  private static int lineStartDot(byte[] bytes, int from, int end) {
+    int i = from;
+    for (; i + Long.BYTES + 1 < end; i += Long.BYTES) {
+      long marks =
+          WordScan.equal(WordScan.word(bytes, i), '\r')
+              & WordScan.equal(WordScan.word(bytes, i + 1), '\n')
+              & WordScan.equal(WordScan.word(bytes, i + 2), '.');
+      if (marks != 0) {
+        return i + WordScan.first(marks);
+      }
+    }
+    for (; i < end; i++) {
+      if (bytes[i] == '\r' && (i + 2 >= end || (bytes[i + 1] == '\n' && bytes[i + 2] == '.'))) {
+        return i;
+      }
+    }
+    return end;
   }
 
   /** One byte through the state machine: writes what it gives, returns the next output index. */

@@ -77,6 +77,16 @@ class BodyHasherTest {
    * that need a decision at every offset: each lane of an eight-byte word, across words, and at the
    * end of the buffer.
    */
+  // Line ends, then empty lines and lines of white space long enough to be read eight bytes at a
+  // time: hashed only if a line with content follows.
+  private static final String[] TAILS = {
+    "\r\n",
+    "\r\n\r\n\r\n\r\n\r\n\r\n\r\n",
+    "\r\n \r\n\t\r\n  \r\n\r\n \r\n\r\n",
+    "\r\n\r\n\r\n\r\n\r\n\r\nlast\r\n",
+    "\r\n \r\n \r\n \r\n \r\n \r\nlast",
+  };
+
   @Test
   void bytesThatNeedADecisionAtEveryOffsetOfLongRuns() throws Exception {
     String[] specials = {
@@ -90,7 +100,9 @@ class BodyHasherTest {
             body.insert(at, first);
             body.insert(Math.min(body.length(), at + first.length() + gap), second);
             check(body.toString().getBytes(StandardCharsets.ISO_8859_1));
-            check((body + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            for (String tail : TAILS) {
+              check((body + tail).getBytes(StandardCharsets.ISO_8859_1));
+            }
           }
         }
       }

@@ -6,7 +6,10 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz target: the DATA decoder gives exactly what a plain byte-by-byte reading of RFC 5321 §4.5.2
@@ -19,13 +22,48 @@ class DataReaderFuzzTest {
 
   @FuzzTest(maxDuration = "60s")
   void dataPhase(byte[] input) throws IOException {
-    InputStream wire = new BufferedInputStream(new ByteArrayInputStream(input), 13);
+    decodeAndCheck(input, 13, 7);
+    decodeAndCheck(input, 8192, 4096); // long reads: eight bytes at a time
+  }
+
+  /** Long lines with a few line ends and dots, read with small and large buffers. */
+  @Test
+  void randomDataAgainstTheReference() throws IOException {
+    Random random = new Random(4552);
+    String ordinary = "abcdefgh";
+    String special = "\r\n.";
+    for (int round = 0; round < 20_000; round++) {
+      byte[] input = new byte[random.nextInt(120)];
+      for (int i = 0; i < input.length; i++) {
+        input[i] =
+            (byte)
+                (random.nextInt(3) == 0
+                    ? special.charAt(random.nextInt(special.length()))
+                    : ordinary.charAt(random.nextInt(ordinary.length())));
+      }
+      if (random.nextBoolean()) {
+        byte[] ended = Arrays.copyOf(input, input.length + 11);
+        System.arraycopy(
+            "\r\n.\r\nQUIT\r\n".getBytes(StandardCharsets.US_ASCII), 0, ended, input.length, 11);
+        input = ended;
+      }
+      decodeAndCheck(input, 13, 7);
+      decodeAndCheck(input, 8192, 4096);
+      decodeAndCheck(input, 8192, 21);
+    }
+  }
+
+  private static void decodeAndCheck(byte[] input, int streamBuffer, int readBuffer)
+      throws IOException {
+    InputStream wire = new BufferedInputStream(new ByteArrayInputStream(input), streamBuffer);
     DataReader reader = new DataReader(wire);
     ByteArrayOutputStream decoded = new ByteArrayOutputStream();
-    byte[] buffer = new byte[7];
+    byte[] buffer = new byte[readBuffer];
     boolean ended = true;
     try {
-      for (int n = reader.read(buffer, 0, buffer.length); n >= 0; n = reader.read(buffer, 0, 7)) {
+      for (int n = reader.read(buffer, 0, readBuffer);
+          n >= 0;
+          n = reader.read(buffer, 0, readBuffer)) {
         decoded.write(buffer, 0, n);
       }
     } catch (IOException endOfStream) {
