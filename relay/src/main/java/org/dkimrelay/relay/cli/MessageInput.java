@@ -3,6 +3,7 @@ package org.dkimrelay.relay.cli;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.spool.Spooler;
@@ -19,6 +20,7 @@ final class MessageInput {
         new Spooler(
             Path.of(System.getProperty("java.io.tmpdir")),
             MEMORY_THRESHOLD,
+            new MemoryBudget(MEMORY_THRESHOLD), // one message
             MAX_HEADER_BYTES,
             Long.MAX_VALUE);
     try {

@@ -11,13 +11,18 @@ import org.dkimrelay.relay.config.MilterConfig;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.milter.MilterServer;
 import org.dkimrelay.relay.smtp.RelayServer;
+import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.TlsContexts;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
 /** Builds each front-end's settings from the configuration: the one place that maps them. */
 final class Frontends {
-  static final int SPOOL_MEMORY_THRESHOLD = 1024 * 1024;
+  // A body up to 4 MiB stays in memory (most mail: never a disk write), as long as all bodies in
+  // memory at once take at most a quarter of the heap, 64 MiB at most; larger ones go to a file.
+  static final int SPOOL_MEMORY_THRESHOLD = 4 * 1024 * 1024;
+  static final long SPOOL_MEMORY_BUDGET =
+      Math.min(64L * 1024 * 1024, Runtime.getRuntime().maxMemory() / 4);
   static final int MAX_HEADER_BYTES = 4 * 1024 * 1024;
 
   private Frontends() {}
@@ -65,6 +70,7 @@ final class Frontends {
           new Spooler(
               directory,
               SPOOL_MEMORY_THRESHOLD,
+              new MemoryBudget(SPOOL_MEMORY_BUDGET),
               MAX_HEADER_BYTES,
               config.listen().maxMessageSize().bytes());
       spooler.removeStaleFiles(); // left by a process that was killed mid-message

@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * One received message with CRLF line endings: the header block in memory (fields and the blank
  * line that ends them, if there was one), the body in memory or in a private temp file. Closing
- * deletes the file.
+ * deletes the file or gives the memory back to the spooler's budget. Not thread-safe.
  */
 public final class SpooledMessage implements Closeable {
   private final byte[] header;
@@ -19,14 +19,21 @@ public final class SpooledMessage implements Closeable {
   private final Path bodyFile;
   private final long bodySize;
   private final boolean eightBit;
+  private Runnable release; // gives the body's memory back to the spooler's budget, once
 
   SpooledMessage(
-      byte[] header, ChunkedBytes bodyInMemory, Path bodyFile, long bodySize, boolean eightBit) {
+      byte[] header,
+      ChunkedBytes bodyInMemory,
+      Path bodyFile,
+      long bodySize,
+      boolean eightBit,
+      Runnable release) {
     this.header = header;
     this.bodyInMemory = bodyInMemory;
     this.bodyFile = bodyFile;
     this.bodySize = bodySize;
     this.eightBit = eightBit;
+    this.release = release;
   }
 
   /** True when any byte, header or body, is over 127: the message needs 8BITMIME upstream. */
@@ -71,6 +78,10 @@ public final class SpooledMessage implements Closeable {
 
   @Override
   public void close() throws IOException {
+    if (release != null) {
+      release.run();
+      release = null;
+    }
     if (bodyFile != null) {
       Files.deleteIfExists(bodyFile);
     }

@@ -12,9 +12,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Receives a message once: normalises line endings, keeps the header block in memory, and stores
- * the body in memory up to a threshold and in a private (0600) temp file above it, so a large
- * message never sits whole on the heap. The body is also copied to a tap as it passes (the body
- * hasher), so the message is read only once.
+ * the body in memory up to a threshold per message, while the budget shared by all messages has
+ * room, and otherwise in a private (0600) temp file, so a large message never sits whole on the
+ * heap. The body is also copied to a tap as it passes (the body hasher), so the message is read
+ * only once.
  */
 public final class Spooler {
   static final String FILE_PREFIX = "dkimrelay-";
@@ -26,12 +27,23 @@ public final class Spooler {
 
   private final Path directory;
   private final int memoryThreshold;
+  private final MemoryBudget memory;
   private final int maxHeaderBytes;
   private final long maxMessageBytes;
 
-  public Spooler(Path directory, int memoryThreshold, int maxHeaderBytes, long maxMessageBytes) {
+  /**
+   * {@code memoryThreshold}: the largest body kept in memory; {@code memory}: what all bodies in
+   * memory at once may take.
+   */
+  public Spooler(
+      Path directory,
+      int memoryThreshold,
+      MemoryBudget memory,
+      int maxHeaderBytes,
+      long maxMessageBytes) {
     this.directory = directory;
     this.memoryThreshold = memoryThreshold;
+    this.memory = memory;
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxMessageBytes = maxMessageBytes;
   }
@@ -95,6 +107,7 @@ public final class Spooler {
     private final OutputStream bodyTap;
     private final ByteArrayOutputStream header = new ByteArrayOutputStream();
     private ChunkedBytes bodyMemory = new ChunkedBytes();
+    private long budgetTaken; // of the shared memory budget, for bodyMemory
     private Path bodyFile;
     private OutputStream bodyFileStream;
     private boolean inBody;
@@ -154,7 +167,7 @@ public final class Spooler {
       bodySize += length;
       bodyTap.write(bytes, offset, length);
       try {
-        if (bodyFileStream == null && bodyMemory.size() + length > memoryThreshold) {
+        if (bodyFileStream == null && !keepsInMemory(length)) {
           spillToFile();
         }
         if (bodyFileStream != null) {
@@ -167,11 +180,23 @@ public final class Spooler {
       }
     }
 
+    private boolean keepsInMemory(int length) {
+      if (bodyMemory.size() + length > memoryThreshold || !memory.take(length)) {
+        return false;
+      }
+      budgetTaken += length;
+      return true;
+    }
+
+    private void releaseMemory() {
+      memory.giveBack(budgetTaken);
+      budgetTaken = 0;
+    }
+
     /** The rest of the message is still read (the session stays in step), but not kept. */
     private void storageFailed(IOException e) {
       storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
       discard();
-      bodyMemory = new ChunkedBytes();
     }
 
     private void spillToFile() throws IOException {
@@ -185,6 +210,7 @@ public final class Spooler {
       bodyFileStream = new BufferedOutputStream(Files.newOutputStream(bodyFile), CHUNK);
       bodyMemory.writeTo(bodyFileStream);
       bodyMemory = null;
+      releaseMemory();
     }
 
     void checkLimits() throws SpoolException {
@@ -214,16 +240,27 @@ public final class Spooler {
           checkLimits();
         }
       }
-      return new SpooledMessage(header.toByteArray(), bodyMemory, bodyFile, bodySize, eightBit);
+      long taken = budgetTaken;
+      budgetTaken = 0; // the message gives it back when it is closed
+      return new SpooledMessage(
+          header.toByteArray(),
+          bodyMemory,
+          bodyFile,
+          bodySize,
+          eightBit,
+          () -> memory.giveBack(taken));
     }
 
     private void dropStorage() throws IOException {
       header.reset();
       bodyMemory = new ChunkedBytes();
+      releaseMemory();
       deleteFile();
     }
 
     void discard() {
+      bodyMemory = new ChunkedBytes();
+      releaseMemory();
       try {
         deleteFile();
       } catch (IOException e) {

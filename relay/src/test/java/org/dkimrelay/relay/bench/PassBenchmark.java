@@ -12,6 +12,7 @@ import java.util.Random;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.Canonicalization;
 import org.dkimrelay.relay.smtp.DataDecoding;
+import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.spool.Spooler;
 import org.dkimrelay.relay.upstream.DotStuffing;
@@ -37,7 +38,7 @@ public final class PassBenchmark {
     DotStuffing.write(message, wire);
     byte[] wireBytes = wire.toByteArray();
     Path spoolDir = Files.createTempDirectory("dkimrelay-passes-");
-    Spooler spooler = new Spooler(spoolDir, 1 << 20, 1 << 20, 1L << 30);
+    Spooler spooler = new Spooler(spoolDir, 1 << 21, new MemoryBudget(1 << 21), 1 << 20, 1L << 30);
 
     System.out.printf(
         Locale.ROOT, "a %,d-byte message, ms per message, one thread:%n", message.length);

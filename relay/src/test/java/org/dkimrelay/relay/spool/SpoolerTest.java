@@ -22,7 +22,7 @@ class SpoolerTest {
   @TempDir Path dir;
 
   private Spooler spooler(int threshold, long max) {
-    return new Spooler(dir, threshold, 1024, max);
+    return new Spooler(dir, threshold, new MemoryBudget(Long.MAX_VALUE), 1024, max);
   }
 
   private static byte[] ascii(String s) {
@@ -133,6 +133,42 @@ class SpoolerTest {
   }
 
   @Test
+  void bodiesStayInMemoryWhileTheSharedBudgetHasRoomAndGiveItBackWhenClosed() throws Exception {
+    MemoryBudget budget = new MemoryBudget(6000);
+    Spooler spooler = new Spooler(dir, 10_000, budget, 1024, Long.MAX_VALUE);
+    byte[] message = ascii("A: 1\r\n\r\n" + "x".repeat(4000) + "\r\n");
+    SpooledMessage first =
+        spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream());
+    assertThat(first.bodyFile()).isEmpty();
+    assertThat(budget.used()).isEqualTo(4002);
+    // the budget has 1,998 bytes left: the second body goes to a file, and takes nothing
+    SpooledMessage second =
+        spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream());
+    assertThat(second.bodyFile()).isPresent();
+    assertThat(budget.used()).isEqualTo(4002);
+    assertThat(bodyOf(second)).isEqualTo(bodyOf(first));
+    first.close();
+    first.close(); // once only
+    second.close();
+    assertThat(budget.used()).isZero();
+    try (SpooledMessage third =
+        spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream())) {
+      assertThat(third.bodyFile()).isEmpty();
+    }
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void aRefusedMessageGivesItsMemoryBack() {
+    MemoryBudget budget = new MemoryBudget(1 << 20);
+    Spooler spooler = new Spooler(dir, 1 << 20, budget, 1024, 4096);
+    ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "y".repeat(10_000)));
+    assertThatThrownBy(() -> spooler.spool(in, OutputStream.nullOutputStream()))
+        .isInstanceOf(SpoolException.class);
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
   void anOversizedMessageIsReadToTheEndThenRefusedAndNothingIsLeft() throws Exception {
     ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "y".repeat(10_000)));
     assertThatThrownBy(() -> spooler(100, 4096).spool(in, OutputStream.nullOutputStream()))
@@ -180,7 +216,8 @@ class SpoolerTest {
   @Test
   void aSpoolFileThatCannotBeWrittenIsReportedAfterTheWholeMessageWasRead() throws Exception {
     Path notADirectory = Files.writeString(dir.resolve("occupied"), "a file, not a directory");
-    Spooler spooler = new Spooler(notADirectory, 16, 1024, Long.MAX_VALUE);
+    Spooler spooler =
+        new Spooler(notADirectory, 16, new MemoryBudget(Long.MAX_VALUE), 1024, Long.MAX_VALUE);
     ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "x".repeat(100)));
     assertThatThrownBy(() -> spooler.spool(in, OutputStream.nullOutputStream()))
         .isInstanceOf(SpoolException.class)
