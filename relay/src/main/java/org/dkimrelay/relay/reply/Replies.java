@@ -1,5 +1,8 @@
 package org.dkimrelay.relay.reply;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Every reply dkimrelay gives of its own, whichever front-end gives it (DESIGN.md, "Replies
  * dkimrelay itself gives"). The SMTP proxy writes them on the wire, the milter hands them to the
@@ -74,6 +77,22 @@ public final class Replies {
   private Replies() {}
 
   // RFC 5321 §4.1.1.11: 555 for MAIL/RCPT parameters not recognized or not implemented.
+  public static final SmtpReply START_MAIL_INPUT =
+      SmtpReply.of(ReplyCode.START_MAIL_INPUT, "", "End data with <CR><LF>.<CR><LF>");
+
+  /** EHLO's reply (RFC 5321 §4.1.1.1): our name, then one extension keyword a line. */
+  public static SmtpReply ehlo(String hostName, List<String> keywords) {
+    List<String> lines = new ArrayList<>();
+    lines.add(hostName);
+    lines.addAll(keywords);
+    return new SmtpReply(ReplyCode.OK, "", lines);
+  }
+
+  /** Upstream's acceptance of the message, its enhanced code and text on one line, passed on. */
+  public static SmtpReply accepted(String upstreamText) {
+    return SmtpReply.of(ReplyCode.OK, "", upstreamText);
+  }
+
   public static SmtpReply parameterRefused(String reason) {
     return SmtpReply.of(555, "5.5.4", reason);
   }

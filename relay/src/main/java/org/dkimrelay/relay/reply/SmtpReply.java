@@ -58,6 +58,15 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
     return code < 400;
   }
 
+  /** 3xx: the command goes on (354 after DATA, 334 in AUTH); never the end of a transaction. */
+  public boolean intermediate() {
+    return code >= 300 && code < 400;
+  }
+
+  public boolean permanentFailure() {
+    return code >= 500;
+  }
+
   public boolean transientFailure() {
     return code >= 400 && code < 500;
   }

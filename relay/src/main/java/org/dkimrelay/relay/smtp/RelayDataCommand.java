@@ -42,13 +42,14 @@ final class RelayDataCommand extends BaseCommand {
       session.resetMailTransaction();
       return;
     }
-    session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
+    session.sendResponse(Replies.START_MAIL_INPUT.wire());
     DataReader content = new DataReader(session.getRawInput());
     ClientPace pace = sessions.of(session).pace();
     pace.dataStarted(System.nanoTime());
     String response;
     try {
-      response = "250 " + session.getMessageHandler().data(new PacedInput(content, pace));
+      response =
+          Replies.accepted(session.getMessageHandler().data(new PacedInput(content, pace))).wire();
     } catch (RejectException e) {
       response = e.getErrorResponse();
     } catch (RuntimeException e) {

@@ -32,13 +32,6 @@ final class RelayEhloCommand extends BaseCommand {
     session.setHelo(args[1]);
     List<String> keywords = new ArrayList<>(sessions.of(session).ehloKeywords());
     keywords.addAll(security.ehloKeywords(session));
-    StringBuilder response = new StringBuilder("250-").append(session.getServer().getHostName());
-    for (int i = 0; i < keywords.size(); i++) {
-      response
-          .append("\r\n250")
-          .append(i == keywords.size() - 1 ? ' ' : '-')
-          .append(keywords.get(i));
-    }
-    session.sendResponse(response.toString());
+    session.sendResponse(Replies.ehlo(session.getServer().getHostName(), keywords).wire());
   }
 }

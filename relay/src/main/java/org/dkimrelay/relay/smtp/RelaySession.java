@@ -144,7 +144,7 @@ final class RelaySession {
       message = context.spooler().spool(content, signing.body());
     } catch (SpoolException e) {
       SmtpReply reply = context.pipeline().refusedBySpool(e, context.maxMessageSize(), id);
-      log((reply.code() >= 500 ? "refused: " : "deferred: ") + e.getMessage(), reply);
+      log((reply.permanentFailure() ? "refused: " : "deferred: ") + e.getMessage(), reply);
       throw new ReplyException(reply);
     }
     try (message) {

@@ -141,7 +141,7 @@ public final class UpstreamClient implements Closeable {
 
   /** RFC 5321 §4.3.2: MAIL, RCPT and the message end in 2xx, 4xx or 5xx, never in 3xx. */
   private SmtpReply finalReply(String what, SmtpReply reply) throws UpstreamException {
-    if (reply.code() >= 300 && reply.code() < 400) {
+    if (reply.intermediate()) {
       throw violation(what + " was answered " + reply);
     }
     return reply;
