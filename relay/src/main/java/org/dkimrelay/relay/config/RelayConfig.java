@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
 import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.rotation.RotationPolicy;
 
@@ -39,7 +38,6 @@ public record RelayConfig(
 
   /** The same configuration with relative paths resolved against {@code home}. */
   public RelayConfig resolvedAgainst(Path home) {
-    UnaryOperator<Path> resolve = home::resolve;
     Listen l = listen;
     Upstream u = upstream;
     return new RelayConfig(
@@ -57,13 +55,13 @@ public record RelayConfig(
                 .map(
                     tls ->
                         new InboundTls(home.resolve(tls.certificate()), home.resolve(tls.key()))),
-            l.usersFile().map(resolve)),
+            l.usersFile().map(home::resolve)),
         new Upstream(
             u.address(),
             u.starttls(),
             u.username(),
-            u.passwordFile().map(resolve),
-            u.caFile().map(resolve),
+            u.passwordFile().map(home::resolve),
+            u.caFile().map(home::resolve),
             u.connectTimeout(),
             u.timeout(),
             u.dataTimeout()),
