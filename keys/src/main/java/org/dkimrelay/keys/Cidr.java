@@ -11,7 +11,10 @@ import java.util.regex.Pattern;
  * and SPF's {@code ip4:}/{@code ip6:} mechanisms. Written as its text ({@link #toString()}).
  */
 public record Cidr(byte[] network, int prefixLength, String text) {
-  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  // Four decimal octets of 0 to 255: anything else InetAddress.getByName would take for a name.
+  private static final Pattern IPV4 =
+      Pattern.compile(
+          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
   private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+(%\\w+)?");
 
   public static Cidr parse(String text) {

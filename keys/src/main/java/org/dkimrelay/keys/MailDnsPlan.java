@@ -3,11 +3,9 @@ package org.dkimrelay.keys;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Every record a sending mail domain needs, with a one-line reason each: A/AAAA and MX for the mail
@@ -16,11 +14,6 @@ import java.util.regex.Pattern;
  */
 public final class MailDnsPlan {
   public static final int DEFAULT_TTL = 3600;
-
-  private static final Pattern IPV4 =
-      Pattern.compile(
-          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
-  private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
 
   /** One record to publish. {@code inOwnZone} is false for PTR, which the IP's provider sets. */
   public record PlannedRecord(
@@ -115,21 +108,23 @@ public final class MailDnsPlan {
 
   /** Parses an IPv4 literal; never looks a name up. */
   public static Inet4Address parseIpv4(String text) {
-    if (!IPV4.matcher(text.trim()).matches()) {
+    if (!(Cidr.literal(text.trim()).orElse(null) instanceof Inet4Address ipv4)) {
       throw new KeyToolException(
           "invalid IPv4 address '" + text + "': expected such as 192.0.2.10");
     }
-    return (Inet4Address) literal(text.trim());
+    return ipv4;
   }
 
   /** Parses an IPv6 literal; never looks a name up. */
   public static Inet6Address parseIpv6(String text) {
     String trimmed = text.trim();
-    if (!trimmed.contains(":") || !IPV6_CHARACTERS.matcher(trimmed).matches()) {
+    Optional<InetAddress> address =
+        trimmed.contains(":") ? Cidr.literal(trimmed) : Optional.empty();
+    if (address.isEmpty()) {
       throw new KeyToolException(
           "invalid IPv6 address '" + text + "': expected such as 2001:db8::25");
     }
-    if (!(literal(trimmed) instanceof Inet6Address ipv6)) {
+    if (!(address.get() instanceof Inet6Address ipv6)) {
       throw new KeyToolException("'" + text + "' is an IPv4 address: give it with --ip");
     }
     return ipv6;
@@ -214,14 +209,5 @@ public final class MailDnsPlan {
       text.append(Integer.toHexString(groups[i]));
     }
     return text.toString();
-  }
-
-  private static InetAddress literal(String text) {
-    try {
-      // Only literals reach here (checked above), so no DNS lookup happens.
-      return InetAddress.getByName(text);
-    } catch (UnknownHostException e) {
-      throw new KeyToolException("invalid IP address '" + text + "'");
-    }
   }
 }
