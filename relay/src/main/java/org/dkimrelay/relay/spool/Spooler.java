@@ -106,8 +106,7 @@ public final class Spooler {
   private final class Splitter extends OutputStream {
     private final OutputStream bodyTap;
     private final ByteArrayOutputStream header = new ByteArrayOutputStream();
-    private ChunkedBytes bodyMemory = new ChunkedBytes();
-    private long budgetTaken; // of the shared memory budget, for bodyMemory
+    private ChunkedBytes bodyMemory = new ChunkedBytes(); // its size is what it took of the budget
     private Path bodyFile;
     private OutputStream bodyFileStream;
     private boolean inBody;
@@ -181,16 +180,15 @@ public final class Spooler {
     }
 
     private boolean keepsInMemory(int length) {
-      if (bodyMemory.size() + length > memoryThreshold || !memory.take(length)) {
-        return false;
-      }
-      budgetTaken += length;
-      return true;
+      return bodyMemory.size() + length <= memoryThreshold && memory.take(length);
     }
 
-    private void releaseMemory() {
-      memory.giveBack(budgetTaken);
-      budgetTaken = 0;
+    /** Empties the body in memory, giving its bytes back to the budget. */
+    private void dropMemory() {
+      if (bodyMemory != null) {
+        memory.giveBack(bodyMemory.size());
+      }
+      bodyMemory = new ChunkedBytes();
     }
 
     /** The rest of the message is still read (the session stays in step), but not kept. */
@@ -209,8 +207,8 @@ public final class Spooler {
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       bodyFileStream = new BufferedOutputStream(Files.newOutputStream(bodyFile), CHUNK);
       bodyMemory.writeTo(bodyFileStream);
+      memory.giveBack(bodyMemory.size());
       bodyMemory = null;
-      releaseMemory();
     }
 
     void checkLimits() throws SpoolException {
@@ -240,8 +238,7 @@ public final class Spooler {
           checkLimits();
         }
       }
-      long taken = budgetTaken;
-      budgetTaken = 0; // the message gives it back when it is closed
+      long taken = bodyMemory == null ? 0 : bodyMemory.size(); // given back when it is closed
       return new SpooledMessage(
           header.toByteArray(),
           bodyMemory,
@@ -253,14 +250,12 @@ public final class Spooler {
 
     private void dropStorage() throws IOException {
       header.reset();
-      bodyMemory = new ChunkedBytes();
-      releaseMemory();
+      dropMemory();
       deleteFile();
     }
 
     void discard() {
-      bodyMemory = new ChunkedBytes();
-      releaseMemory();
+      dropMemory();
       try {
         deleteFile();
       } catch (IOException e) {

@@ -125,6 +125,16 @@ final class BenchTools {
     }
   }
 
+  /** The median and the range of {@code ratios}: {@code 0.99 (0.85 to 1.10)}. */
+  static String spread(List<Double> ratios) {
+    return String.format(
+        Locale.ROOT,
+        "%.2f (%.2f to %.2f)",
+        median(ratios),
+        ratios.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+        ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+  }
+
   static double median(List<Double> values) {
     List<Double> sorted = new ArrayList<>(values);
     sorted.sort(null);

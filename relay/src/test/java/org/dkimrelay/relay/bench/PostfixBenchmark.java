@@ -123,10 +123,7 @@ final class PostfixBenchmark {
         verifySample(who, sample, submitPort, records);
       }
       postfix.set("relayhost=[127.0.0.1]:" + sinkPort);
-      long warmUpEnd = System.nanoTime() + WARM_UP.toNanos();
-      while (System.nanoTime() < warmUpEnd) {
-        untilDelivered(postfix, submitPort, who + " warm-up");
-      }
+      warmUp(postfix, submitPort, who);
       List<Row> measured = new ArrayList<>();
       for (int i = 0; i < REPEATS; i++) {
         long signer0 = signerPid < 0 ? 0 : cpuMillis(signerPid);
@@ -174,10 +171,7 @@ final class PostfixBenchmark {
               "default_process_limit=100",
               "smtpd_milters=" + milter);
           postfix.start();
-          long warmUpEnd = System.nanoTime() + WARM_UP.toNanos();
-          while (System.nanoTime() < warmUpEnd) {
-            untilDelivered(postfix, submitPort, milter + " warm-up");
-          }
+          warmUp(postfix, submitPort, milter);
         }
         List<List<Double>> ratios = List.of(new ArrayList<>(), new ArrayList<>());
         List<Long> pids =
@@ -212,13 +206,10 @@ final class PostfixBenchmark {
           notes.add(
               String.format(
                   Locale.ROOT,
-                  "interleaved, %d rounds: postfix + %s / postfix + opendkim per round %.2f (%.2f"
-                      + " to %.2f)",
+                  "interleaved, %d rounds: postfix + %s / postfix + opendkim per round %s",
                   ROUNDS,
                   names.get(i + 1),
-                  BenchTools.median(r),
-                  r.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
-                  r.stream().mapToDouble(Double::doubleValue).max().orElseThrow()));
+                  BenchTools.spread(r)));
         }
       } finally {
         for (PostfixInstance postfix : postfixes) {
@@ -298,6 +289,14 @@ final class PostfixBenchmark {
         "run",
         "--config",
         config.toString());
+  }
+
+  /** {@link #WARM_UP} of the measured load, unmeasured. */
+  private void warmUp(PostfixInstance postfix, int submitPort, String who) throws Exception {
+    long end = System.nanoTime() + WARM_UP.toNanos();
+    while (System.nanoTime() < end) {
+      untilDelivered(postfix, submitPort, who + " warm-up");
+    }
   }
 
   /** Messages per second from the first message submitted until Postfix's queue is empty. */

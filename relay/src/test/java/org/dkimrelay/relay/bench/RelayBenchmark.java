@@ -240,15 +240,11 @@ public final class RelayBenchmark {
       List<Double> rsaCpu = new ArrayList<>();
       List<Double> bothCpu = new ArrayList<>();
       for (int round = 0; round < ROUNDS; round++) {
-        double[] rsaRun = new double[2];
-        double[] bothRun = new double[2];
-        if (round % 2 == 0) {
-          rsaRun = timedRun(rsa, load);
-          bothRun = timedRun(both, load);
-        } else {
-          bothRun = timedRun(both, load);
-          rsaRun = timedRun(rsa, load);
-        }
+        boolean rsaFirst = round % 2 == 0;
+        double[] first = timedRun(rsaFirst ? rsa : both, load);
+        double[] second = timedRun(rsaFirst ? both : rsa, load);
+        double[] rsaRun = rsaFirst ? first : second;
+        double[] bothRun = rsaFirst ? second : first;
         ratios.add(bothRun[0] / rsaRun[0]);
         rsaRates.add(rsaRun[0]);
         bothRates.add(bothRun[0]);
@@ -260,15 +256,13 @@ public final class RelayBenchmark {
           String.format(
               Locale.ROOT,
               "interleaved, 10 KB, 16 sessions, %d pairs of runs: rsa-2048 %.0f msg/s (%.3f ms"
-                  + " CPU), rsa+ed25519 %.0f msg/s (%.3f ms CPU); per-pair ratio %.2f (%.2f to %.2f)",
+                  + " CPU), rsa+ed25519 %.0f msg/s (%.3f ms CPU); per-pair ratio %s",
               ROUNDS,
               median(rsaRates),
               median(rsaCpu),
               median(bothRates),
               median(bothCpu),
-              dualKeyRatio,
-              ratios.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
-              ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow()));
+              BenchTools.spread(ratios)));
     }
   }
 
@@ -294,12 +288,9 @@ public final class RelayBenchmark {
       notes.add(
           String.format(
               Locale.ROOT,
-              "interleaved, 1 MB, 16 sessions, %d pairs of runs: relay / direct per pair %.2f (%.2f"
-                  + " to %.2f)",
+              "interleaved, 1 MB, 16 sessions, %d pairs of runs: relay / direct per pair %s",
               ROUNDS,
-              bigMessageRatio,
-              ratios.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
-              ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow()));
+              BenchTools.spread(ratios)));
     }
   }
 
