@@ -19,10 +19,27 @@ import picocli.CommandLine.Spec;
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 
+  // The status -XX:+ExitOnOutOfMemoryError gives, which the launcher and the systemd unit set.
+  private static final int OUT_OF_MEMORY = 3;
+
   public static void main(String[] args) {
+    Thread.setDefaultUncaughtExceptionHandler(Main::threadDied);
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     System.exit(run(CliContext.system(), out, err, args));
+  }
+
+  /**
+   * An OutOfMemoryError in any thread ends the process, even without the JVM flag: a relay with a
+   * dead accept or session thread would look healthy and serve nobody, while a dead process is
+   * restarted by the service manager (and the MTA keeps the mail meanwhile).
+   */
+  private static void threadDied(Thread thread, Throwable e) {
+    if (e instanceof OutOfMemoryError) {
+      System.err.println("dkimrelay: out of memory in " + thread.getName() + ": exiting");
+      Runtime.getRuntime().halt(OUT_OF_MEMORY);
+    }
+    System.err.println("dkimrelay: thread " + thread.getName() + " ended: " + e);
   }
 
   /** Runs one command line; the exit status follows DESIGN.md (0 ok, 1 failed, 2 usage/config). */

@@ -24,6 +24,8 @@ record ConfigFile(
     RotationTable rotation) {
 
   static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null);
+  private static final List<Cidr> LOOPBACK =
+      List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
 
   RelayConfig settings() {
     MilterConfig milterSettings = table("milter", () -> or(milter, MilterTable.EMPTY).settings());
@@ -89,31 +91,48 @@ record ConfigFile(
   /** {@code [milter]}. */
   record MilterTable(
       MilterAddress address,
+      List<Cidr> allow,
       List<Cidr> internal,
       Boolean authenticated,
       String socketMode,
       String socketGroup,
-      Integer maxSessions) {
-    static final MilterTable EMPTY = new MilterTable(null, null, null, null, null, null);
+      Integer maxSessions,
+      Interval timeout) {
+    static final MilterTable EMPTY =
+        new MilterTable(null, null, null, null, null, null, null, null);
 
     MilterConfig settings() {
+      boolean reachableFromOthers =
+          address != null && address.inet().map(inet -> !inet.loopback()).orElse(false);
+      if (reachableFromOthers && allow == null) {
+        throw new IllegalArgumentException(
+            "address "
+                + address
+                + " is reachable from other hosts: set allow to the addresses of your MTA hosts"
+                + " (whoever can connect can have mail signed)");
+      }
       return new MilterConfig(
           Optional.ofNullable(address),
-          or(internal, List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"))),
+          or(allow, LOOPBACK),
+          or(internal, LOOPBACK),
           or(authenticated, true),
           or(socketMode, "0660"),
           Optional.ofNullable(socketGroup),
-          or(maxSessions, 256));
+          or(maxSessions, 256),
+          // libmilter waits 2 hours; a slow client's upload happens between MAIL and the headers
+          or(timeout, Interval.parse("1h")));
     }
 
     static MilterTable of(MilterConfig s) {
       return new MilterTable(
           s.address().orElse(null),
+          s.allow(),
           s.internal(),
           s.authenticated(),
           s.socketMode(),
           s.socketGroup().orElse(null),
-          s.maxSessions());
+          s.maxSessions(),
+          s.timeout());
     }
   }
 
@@ -136,7 +155,7 @@ record ConfigFile(
       return new RelayConfig.Listen(
           or(enabled, true),
           or(address, new HostPort("127.0.0.1", 10027)),
-          or(allow, List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"))),
+          or(allow, LOOPBACK),
           or(maxMessageSize, DataSize.parse("50MB")),
           or(maxSessions, 64),
           or(hostname, "localhost"),

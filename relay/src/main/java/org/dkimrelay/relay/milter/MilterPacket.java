@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.dkimrelay.relay.spool.MemoryBudget;
 
 /**
  * One milter packet: a 4-byte big-endian length (command byte included), the command byte, the
@@ -20,25 +21,71 @@ record MilterPacket(byte command, byte[] data) {
   static final int MAX_LENGTH = 1024 * 1024;
 
   /**
-   * Reads the next packet; empty at a clean end of stream (the MTA closed between packets).
+   * Packets up to this size (a body chunk and then some) are read without asking the shared budget:
+   * one per connection, so max-sessions bounds them. Only a header field can be larger (Postfix's
+   * header_size_limit is 102,400 bytes by default); such a packet is read only when the budget has
+   * room for it, and its bytes arrive into memory as they come, never allocated from the length the
+   * peer declared.
+   */
+  static final int ORDINARY_LENGTH = 64 * 1024 + 64;
+
+  /** A packet too large for the budget right now: its bytes were skipped, the stream is in step. */
+  static final class Dropped extends IOException {
+    private static final long serialVersionUID = 1L;
+    final byte command;
+
+    Dropped(byte command, int length) {
+      super("a " + length + "-byte packet while the memory budget is full");
+      this.command = command;
+    }
+  }
+
+  /**
+   * Reads the next packet; empty at a clean end of stream (the MTA closed between packets). {@code
+   * started} runs once the packet's first byte has arrived (the rest must follow promptly). A
+   * packet over {@link #ORDINARY_LENGTH} takes its size from {@code budget}: give it back with
+   * {@link #reserved()} once the packet is handled.
    *
    * @throws MilterProtocolException for a length of 0 or over {@link #MAX_LENGTH}
+   * @throws Dropped when a large packet did not fit in the budget (its bytes were skipped)
    * @throws EOFException when the stream ends inside a packet
    */
-  static Optional<MilterPacket> read(InputStream in) throws IOException {
+  static Optional<MilterPacket> read(InputStream in, MemoryBudget budget, Runnable started)
+      throws IOException {
     DataInputStream data = new DataInputStream(in);
     int first = data.read();
     if (first < 0) {
       return Optional.empty();
     }
+    started.run();
     int length = (first << 24) | (data.readUnsignedByte() << 16) | data.readUnsignedShort();
     if (length < 1 || length > MAX_LENGTH) {
       throw new MilterProtocolException("packet length " + Integer.toUnsignedString(length));
     }
     byte command = data.readByte();
-    byte[] payload = new byte[length - 1];
-    data.readFully(payload);
+    int size = length - 1;
+    long reservation = size > ORDINARY_LENGTH ? size : 0;
+    if (!budget.take(reservation)) {
+      data.skipNBytes(size);
+      throw new Dropped(command, length);
+    }
+    byte[] payload = new byte[0];
+    try {
+      payload = data.readNBytes(size); // grows as bytes arrive, in small buffers
+    } finally {
+      if (payload.length < size) {
+        budget.giveBack(reservation);
+      }
+    }
+    if (payload.length < size) {
+      throw new EOFException("the stream ended inside a packet");
+    }
     return Optional.of(new MilterPacket(command, payload));
+  }
+
+  /** What {@link #read} took from the budget for this packet. */
+  long reserved() {
+    return data.length > ORDINARY_LENGTH ? data.length : 0;
   }
 
   void write(OutputStream out) throws IOException {

@@ -63,6 +63,10 @@ final class MilterProtocol {
           | NO_REPLY_BODY
           | HEADER_LEADING_SPACE;
 
+  // Macros (Sendmail's names, which Postfix sends): the SMTP AUTH login, and the queue id.
+  static final String AUTHENTICATED_LOGIN = "{auth_authen}";
+  static final String QUEUE_ID = "i";
+
   // Connect address families (SMFIA_*).
   static final byte FAMILY_UNIX = 'L';
   static final byte FAMILY_INET = '4';

@@ -8,17 +8,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -26,11 +20,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.config.MilterAddress;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.spool.HeaderBuffer;
+import org.dkimrelay.relay.spool.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,15 +42,30 @@ public final class MilterServer {
   private static final Logger LOG = LoggerFactory.getLogger(MilterServer.class);
   private static final int BUFFER = 128 * 1024; // two of Postfix's 64 KB body chunks
 
-  /** Where and how to listen, and whose mail to sign. */
+  /**
+   * Where and how to listen, who may connect, and whose mail to sign; {@code timeout}: the longest
+   * wait for the MTA's next packet; {@code budget}: the memory all messages in progress share.
+   */
   public record Settings(
       MilterAddress address,
+      List<Cidr> allow,
       List<Cidr> internal,
       boolean authenticated,
       String socketMode,
       Optional<String> socketGroup,
       int maxSessions,
-      int maxHeaderBytes) {}
+      Duration timeout,
+      int maxHeaderBytes,
+      MemoryBudget budget) {
+    public Settings {
+      allow = List.copyOf(allow);
+      internal = List.copyOf(internal);
+    }
+  }
+
+  // Postfix sends option negotiation as soon as it connects, and writes each packet in one go:
+  // a peer slower than this (Postfix's own milter_command_timeout) is not an MTA at work.
+  static final Duration PROMPT = Duration.ofSeconds(30);
 
   private final Settings settings;
   private final MessagePipeline pipeline;
@@ -62,9 +75,24 @@ public final class MilterServer {
   private final ExecutorService workers;
   private final Set<Connection> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger counter = new AtomicInteger();
+  private final ScheduledExecutorService reaper;
   private volatile boolean stopping;
 
-  private record Connection(SocketChannel channel, MilterSession session) {}
+  /** One MTA connection, and the time after which the reaper closes it if it has not moved on. */
+  private static final class Connection {
+    final SocketChannel channel;
+    final MilterSession session;
+    volatile long deadline; // System.nanoTime()
+
+    Connection(SocketChannel channel, MilterSession session) {
+      this.channel = channel;
+      this.session = session;
+    }
+
+    void expectWithin(Duration wait) {
+      deadline = System.nanoTime() + wait.toNanos();
+    }
+  }
 
   /** Binds the socket now, so a bad address or a busy port stops start-up. */
   public MilterServer(Settings settings, MessagePipeline pipeline) throws IOException {
@@ -72,7 +100,8 @@ public final class MilterServer {
     this.pipeline = pipeline;
     this.policy = new MilterPolicy(settings.internal(), settings.authenticated());
     this.sessions = new Semaphore(settings.maxSessions());
-    this.listener = bind(settings);
+    this.listener =
+        MilterListener.bind(settings.address(), settings.socketMode(), settings.socketGroup());
     this.workers =
         Executors.newCachedThreadPool(
             task -> {
@@ -80,52 +109,32 @@ public final class MilterServer {
               thread.setDaemon(true);
               return thread;
             });
-  }
-
-  private static ServerSocketChannel bind(Settings settings) throws IOException {
-    if (settings.address().inet().isPresent()) {
-      var address = settings.address().inet().orElseThrow();
-      ServerSocketChannel channel = ServerSocketChannel.open();
-      channel.bind(
-          new InetSocketAddress(InetAddress.getByName(address.host()), address.port()), 512);
-      return channel;
-    }
-    Path path = settings.address().unix().orElseThrow();
-    if (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path)) {
-      Files.delete(path); // a socket left by an earlier run; bind cannot reuse it
-    }
-    ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    channel.bind(UnixDomainSocketAddress.of(path), 512);
-    Set<PosixFilePermission> mode =
-        PosixFilePermissions.fromString(permissions(settings.socketMode()));
-    Files.setPosixFilePermissions(path, mode);
-    if (settings.socketGroup().isPresent()) {
-      GroupPrincipal group =
-          path.getFileSystem()
-              .getUserPrincipalLookupService()
-              .lookupPrincipalByGroupName(settings.socketGroup().get());
-      Files.getFileAttributeView(path, PosixFileAttributeView.class).setGroup(group);
-    }
-    return channel;
-  }
-
-  /** "0660" → "rw-rw----". */
-  private static String permissions(String octal) {
-    String digits = octal.substring(octal.length() - 3);
-    StringBuilder text = new StringBuilder();
-    for (char digit : digits.toCharArray()) {
-      int bits = digit - '0';
-      text.append((bits & 4) != 0 ? 'r' : '-')
-          .append((bits & 2) != 0 ? 'w' : '-')
-          .append((bits & 1) != 0 ? 'x' : '-');
-    }
-    return text.toString();
+    this.reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "dkimrelay-milter-timeouts");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   public void start() {
     Thread acceptor = new Thread(this::acceptLoop, "dkimrelay-milter-accept");
     acceptor.setDaemon(true);
     acceptor.start();
+    long tick = Math.max(100, Math.min(1000, settings.timeout().toMillis() / 4));
+    reaper.scheduleWithFixedDelay(this::closeStalled, tick, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /** Closes connections whose peer did not send in time: their slot is free again. */
+  private void closeStalled() {
+    long now = System.nanoTime();
+    for (Connection connection : open) {
+      if (now - connection.deadline > 0) {
+        LOG.info("milter: the MTA sent nothing in time, closing its connection");
+        closeQuietly(connection.channel);
+      }
+    }
   }
 
   /** The TCP port listened on (the one chosen when configured as 0); -1 for a unix socket. */
@@ -147,48 +156,69 @@ public final class MilterServer {
       try {
         channel = listener.accept();
       } catch (IOException e) {
-        if (!stopping) {
-          LOG.error("milter: accept failed: {}", e.getMessage());
+        if (stopping || !listener.isOpen()) {
+          return;
         }
-        return;
-      }
-      if (!sessions.tryAcquire()) {
-        LOG.warn("milter: over max-sessions ({}): closing; the MTA defers", settings.maxSessions());
-        closeQuietly(channel);
+        // Out of file descriptors, say: the loop must go on, or the milter would be shut for good.
+        LOG.error("milter: accept failed, trying again: {}", e.getMessage());
+        pause();
         continue;
       }
+      try {
+        admit(channel);
+      } catch (RuntimeException e) {
+        LOG.error("milter: cannot serve a new connection: {}", e.toString());
+        closeQuietly(channel);
+      }
+    }
+  }
+
+  /** Serves {@code channel} if its peer may connect and a session slot is free; else closes it. */
+  private void admit(SocketChannel channel) {
+    Optional<InetAddress> peer = peerAddress(channel);
+    if (peer.isPresent() && settings.allow().stream().noneMatch(c -> c.contains(peer.get()))) {
+      LOG.warn("milter: {} is not in [milter] allow: closing", peer.get().getHostAddress());
+      closeQuietly(channel);
+      return;
+    }
+    if (!sessions.tryAcquire()) {
+      LOG.warn("milter: over max-sessions ({}): closing; the MTA defers", settings.maxSessions());
+      closeQuietly(channel);
+      return;
+    }
+    try {
       workers.execute(() -> serve(channel));
+    } catch (RuntimeException e) {
+      sessions.release();
+      throw e;
+    }
+  }
+
+  /** The TCP peer's address; empty for a unix socket (its file mode says who may connect). */
+  private static Optional<InetAddress> peerAddress(SocketChannel channel) {
+    try {
+      return channel.getRemoteAddress() instanceof InetSocketAddress inet
+          ? Optional.of(inet.getAddress())
+          : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty(); // already closed: serving it ends at its first read
     }
   }
 
   private void serve(SocketChannel channel) {
     String id = "m" + counter.incrementAndGet();
     Connection connection =
-        new Connection(channel, new MilterSession(pipeline, policy, id, settings.maxHeaderBytes()));
+        new Connection(
+            channel,
+            new MilterSession(
+                pipeline,
+                policy,
+                id,
+                new HeaderBuffer(settings.budget(), settings.maxHeaderBytes())));
+    connection.expectWithin(prompt());
     open.add(connection);
     try {
-      if (settings.address().inet().isPresent()) {
-        // Many small packets, each awaited: Nagle plus delayed ACKs would cost ~40 ms apiece.
-        channel.socket().setTcpNoDelay(true);
-      }
-      InputStream raw = Channels.newInputStream(channel);
-      if (settings.address().inet().isPresent()) {
-        raw = new QuickAckInput(raw, channel);
-      }
-      InputStream in = new BufferedInputStream(raw, BUFFER);
-      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 8192);
-      for (var packet = MilterPacket.read(in); packet.isPresent(); packet = MilterPacket.read(in)) {
-        if (packet.get().command() == MilterProtocol.QUIT) {
-          break;
-        }
-        List<MilterPacket> answer = connection.session().handle(packet.get());
-        for (MilterPacket reply : answer) {
-          reply.write(out);
-        }
-        if (!answer.isEmpty()) {
-          out.flush();
-        }
-      }
+      exchange(connection, streams(channel));
     } catch (MilterProtocolException e) {
       LOG.warn("milter={} not the milter protocol, closing: {}", id, e.getMessage());
     } catch (IOException e) {
@@ -200,37 +230,68 @@ public final class MilterServer {
       LOG.error("milter={} internal error, closing: the MTA keeps the message", id, e);
     } finally {
       open.remove(connection);
+      connection.session.close();
       closeQuietly(channel);
       sessions.release();
     }
   }
 
-  /**
-   * Acknowledges what arrives at once (TCP_QUICKACK, Linux). Postfix streams headers and body
-   * chunks without waiting for a reply (we asked for no reply): with its Nagle on and our ACK
-   * delayed, each message would otherwise wait for the delayed-ACK timer. Linux leaves quick-ACK
-   * mode by itself, so it is set again after every read.
-   */
-  private static final class QuickAckInput extends java.io.FilterInputStream {
-    private final SocketChannel channel;
-    private boolean supported = true;
-
-    QuickAckInput(InputStream in, SocketChannel channel) {
-      super(in);
-      this.channel = channel;
-    }
-
-    @Override
-    public int read(byte[] buffer, int offset, int length) throws IOException {
-      int read = super.read(buffer, offset, length);
-      if (supported && read > 0) {
-        try {
-          channel.setOption(jdk.net.ExtendedSocketOptions.TCP_QUICKACK, true);
-        } catch (UnsupportedOperationException e) {
-          supported = false; // not Linux: Nagle off on our side is all we can do
+  /** Packets in, answers out, until the MTA quits or closes. */
+  private void exchange(Connection connection, Streams streams) throws IOException {
+    Runnable packetStarted = () -> connection.expectWithin(prompt());
+    while (true) {
+      List<MilterPacket> answer;
+      try {
+        Optional<MilterPacket> packet =
+            MilterPacket.read(streams.in(), settings.budget(), packetStarted);
+        if (packet.isEmpty() || packet.get().command() == MilterProtocol.QUIT) {
+          return;
         }
+        try {
+          answer = connection.session.handle(packet.get());
+        } finally {
+          settings.budget().giveBack(packet.get().reserved());
+        }
+      } catch (MilterPacket.Dropped dropped) {
+        answer = connection.session.dropped(dropped.command);
       }
-      return read;
+      send(answer, streams.out());
+      connection.expectWithin(settings.timeout());
+    }
+  }
+
+  private static void send(List<MilterPacket> answer, OutputStream out) throws IOException {
+    for (MilterPacket reply : answer) {
+      reply.write(out);
+    }
+    if (!answer.isEmpty()) {
+      out.flush();
+    }
+  }
+
+  private Duration prompt() {
+    return settings.timeout().compareTo(PROMPT) < 0 ? settings.timeout() : PROMPT;
+  }
+
+  private record Streams(InputStream in, OutputStream out) {}
+
+  private Streams streams(SocketChannel channel) throws IOException {
+    InputStream raw = Channels.newInputStream(channel);
+    if (settings.address().inet().isPresent()) {
+      // Many small packets, each awaited: Nagle plus delayed ACKs would cost ~40 ms apiece.
+      channel.socket().setTcpNoDelay(true);
+      raw = new QuickAckInput(raw, channel);
+    }
+    return new Streams(
+        new BufferedInputStream(raw, BUFFER),
+        new BufferedOutputStream(Channels.newOutputStream(channel), 8192));
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -242,7 +303,7 @@ public final class MilterServer {
     stopping = true;
     closeQuietly(listener);
     long deadline = System.nanoTime() + grace.toNanos();
-    while (open.stream().anyMatch(c -> c.session().inMessage()) && System.nanoTime() < deadline) {
+    while (open.stream().anyMatch(c -> c.session.inMessage()) && System.nanoTime() < deadline) {
       try {
         Thread.sleep(50); // polling at shutdown, not synchronising a test
       } catch (InterruptedException e) {
@@ -250,8 +311,9 @@ public final class MilterServer {
         break;
       }
     }
-    open.forEach(connection -> closeQuietly(connection.channel()));
+    open.forEach(connection -> closeQuietly(connection.channel));
     workers.shutdownNow();
+    reaper.shutdownNow();
     settings.address().unix().ifPresent(MilterServer::deleteQuietly);
   }
 

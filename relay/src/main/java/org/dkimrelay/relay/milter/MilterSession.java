@@ -2,7 +2,6 @@ package org.dkimrelay.relay.milter;
 
 import static org.dkimrelay.relay.milter.MilterProtocol.*;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -12,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
@@ -19,6 +19,7 @@ import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,11 +33,14 @@ final class MilterSession {
   private static final Logger LOG = LoggerFactory.getLogger(MilterSession.class);
   private static final byte[] CRLF = {'\r', '\n'};
 
+  // The macros this session reads; no others are kept, so the macros' memory is bounded.
+  private static final Set<String> MACROS_USED = Set.of(AUTHENTICATED_LOGIN, QUEUE_ID);
+
   private final MessagePipeline pipeline;
   private final MilterPolicy policy;
   private final String connection;
-  private final int maxHeaderBytes;
 
+  private boolean optionsNegotiated;
   private int negotiated; // the protocol flags agreed with the MTA
   private Optional<InetAddress> client = Optional.empty();
   private boolean localClient;
@@ -44,17 +48,21 @@ final class MilterSession {
 
   // The message in progress: present between MAIL and end of message, when it is ours to sign.
   private MessagePipeline.Message message;
-  private final ByteArrayOutputStream header = new ByteArrayOutputStream();
-  private boolean headerTooLarge;
+  private final HeaderBuffer header; // under the memory budget all sessions share
   private long size;
   private long started;
 
   MilterSession(
-      MessagePipeline pipeline, MilterPolicy policy, String connection, int maxHeaderBytes) {
+      MessagePipeline pipeline, MilterPolicy policy, String connection, HeaderBuffer header) {
     this.pipeline = pipeline;
     this.policy = policy;
     this.connection = connection;
-    this.maxHeaderBytes = maxHeaderBytes;
+    this.header = header;
+  }
+
+  /** The connection ended: whatever the message in progress held goes back to the budget. */
+  void close() {
+    resetMessage();
   }
 
   /** True while a message is between MAIL and end of message (for a graceful stop). */
@@ -69,6 +77,13 @@ final class MilterSession {
    * @throws MilterProtocolException when the packet makes no sense: the connection must close
    */
   List<MilterPacket> handle(MilterPacket packet) {
+    // libmilter's state table: option negotiation comes first, and once per connection.
+    if (optionsNegotiated == (packet.command() == OPTION_NEGOTIATION)) {
+      throw new MilterProtocolException(
+          optionsNegotiated
+              ? "a second option negotiation"
+              : "command '" + (char) packet.command() + "' before option negotiation");
+    }
     return switch (packet.command()) {
       case OPTION_NEGOTIATION -> List.of(negotiate(packet));
       case MACRO -> macros(packet);
@@ -100,6 +115,7 @@ final class MilterSession {
     }
     // Flags the MTA does not offer are left out: it then sends those events and awaits a reply.
     negotiated = WANTED & offered;
+    optionsNegotiated = true;
     return new MilterPacket.Data()
         .number(Math.min(version, VERSION))
         .number(ADD_HEADERS)
@@ -107,11 +123,16 @@ final class MilterSession {
         .packet(OPTION_NEGOTIATION);
   }
 
-  /** SMFIC_MACRO: the command it belongs to, then name/value pairs ({@code {auth_authen}}, i). */
+  /**
+   * SMFIC_MACRO: the command it belongs to, then name/value pairs. Only the ones this session reads
+   * are kept, so a peer sending many large macros holds no memory past the packet.
+   */
   private List<MilterPacket> macros(MilterPacket packet) {
     List<String> pairs = packet.strings(1);
     for (int i = 0; i + 1 < pairs.size(); i += 2) {
-      macros.put(pairs.get(i), pairs.get(i + 1));
+      if (MACROS_USED.contains(pairs.get(i))) {
+        macros.put(pairs.get(i), pairs.get(i + 1));
+      }
     }
     return List.of();
   }
@@ -138,7 +159,7 @@ final class MilterSession {
   /** SMFIC_MAIL: a new message; mail that is not ours is let go at once (SMFIR_ACCEPT). */
   private MilterPacket mail() {
     resetMessage();
-    String login = macros.getOrDefault("{auth_authen}", "");
+    String login = macros.getOrDefault(AUTHENTICATED_LOGIN, "");
     if (!policy.signs(client, localClient, login)) {
       return MilterPacket.of(ACCEPT); // no further events for this message: it passes unsigned
     }
@@ -153,13 +174,25 @@ final class MilterSession {
       return MilterPacket.of(CONTINUE);
     }
     byte[] field = MilterHeaders.field(packet, leadingSpace());
-    if (header.size() + field.length > maxHeaderBytes) {
-      headerTooLarge = true;
-    } else {
-      header.writeBytes(field);
-    }
+    header.write(field);
     size += field.length;
     return MilterPacket.of(CONTINUE);
+  }
+
+  /**
+   * A packet that {@link MilterPacket#read} skipped because the memory budget was full: a header
+   * field lost that way makes the message a temporary failure at its end; any other command that
+   * large is not what an MTA sends.
+   */
+  List<MilterPacket> dropped(byte command) {
+    if (command != HEADER) {
+      throw new MilterProtocolException(
+          "a command '" + (char) command + "' larger than an MTA sends");
+    }
+    if (message != null) {
+      header.lostForMemory();
+    }
+    return replyUnless(NO_REPLY_HEADER, MilterPacket.of(CONTINUE));
   }
 
   /** SMFIC_BODY: a chunk of the body, CRLF line endings, exactly as Postfix will deliver it. */
@@ -181,14 +214,13 @@ final class MilterSession {
       return List.of(MilterPacket.of(CONTINUE));
     }
     try {
-      if (headerTooLarge) {
-        SmtpReply reply =
-            Replies.malformed("header block is over the limit of " + maxHeaderBytes + " bytes");
-        pipeline.metrics().refused("header_too_large");
-        log("refused: header too large size=" + size, reply);
-        return List.of(MilterHeaders.reply(reply));
+      if (header.overflow() != HeaderBuffer.Overflow.NONE) {
+        return List.of(MilterHeaders.reply(headerNotKept()));
       }
-      header.writeBytes(CRLF); // the empty line that ends the header block
+      header.write(CRLF); // the empty line that ends the header block
+      if (header.overflow() != HeaderBuffer.Overflow.NONE) {
+        return List.of(MilterHeaders.reply(headerNotKept()));
+      }
       Verdict verdict = message.finish(header.toByteArray());
       String what = verdict.description() + " size=" + size;
       if (verdict instanceof Verdict.Refuse refuse) {
@@ -235,16 +267,29 @@ final class MilterSession {
     return (negotiated & noReplyFlag) != 0 ? List.of() : List.of(reply);
   }
 
+  /** The reply for a header block the buffer could not keep: too large, or no memory now. */
+  private SmtpReply headerNotKept() {
+    SmtpReply reply;
+    if (header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT) {
+      reply = Replies.malformed("header block is over the limit of " + header.limit() + " bytes");
+      pipeline.metrics().refused("header_too_large");
+    } else {
+      reply = Replies.MEMORY_BUDGET_FULL;
+      pipeline.metrics().tempfailed("memory");
+    }
+    log("refused: header not kept (" + header.overflow() + ") size=" + size, reply);
+    return reply;
+  }
+
   private void resetMessage() {
     message = null;
     header.reset();
-    headerTooLarge = false;
     size = 0;
   }
 
   /** The MTA's queue id when it sent one (macro i), so our log lines match Postfix's. */
   private String session() {
-    String queueId = macros.get("i");
+    String queueId = macros.get(QUEUE_ID);
     return queueId != null && !queueId.isEmpty() ? connection + "/" + queueId : connection;
   }
 

@@ -72,6 +72,11 @@ public final class MessagePipeline {
         metrics.refused("header_too_large");
         return Replies.malformed(e.getMessage());
       }
+      case MEMORY_BUDGET_FULL -> {
+        metrics.tempfailed("memory");
+        LOG.warn("session={} {}: tempfail, the MTA retries", session, e.getMessage());
+        return Replies.MEMORY_BUDGET_FULL;
+      }
       default -> {
         metrics.tempfailed("spool");
         LOG.error("session={} {}", session, e.getMessage());

@@ -31,6 +31,10 @@ public final class Replies {
   // RFC 5321 452 / RFC 3463 §3.4 X.3.1: mail system full. Temporary: the MTA retries.
   public static final SmtpReply NO_SPOOL_SPACE =
       SmtpReply.of(452, "4.3.1", "insufficient spool space: message kept for retry");
+  // X.3.1 too: every message in progress together holds the memory they may take (hostile peers
+  // sending large headers at once, say). Temporary: the MTA keeps the message and retries.
+  public static final SmtpReply MEMORY_BUDGET_FULL =
+      SmtpReply.of(452, "4.3.1", "too much mail in progress at once: message kept for retry");
   public static final SmtpReply BDAT_NOT_SUPPORTED =
       SmtpReply.of(502, "5.5.1", "BDAT not supported: use DATA");
   // X.3.0: other or undefined mail system status. Temporary: the MTA keeps the mail and retries.

@@ -42,7 +42,7 @@ final class Frontends {
         listen.usersFile());
   }
 
-  static Optional<MilterServer.Settings> milter(RelayConfig config) {
+  static Optional<MilterServer.Settings> milter(RelayConfig config, MemoryBudget budget) {
     MilterConfig milter = config.milter();
     return milter
         .address()
@@ -50,15 +50,23 @@ final class Frontends {
             address ->
                 new MilterServer.Settings(
                     address,
+                    milter.allow(),
                     milter.internal(),
                     milter.authenticated(),
                     milter.socketMode(),
                     milter.socketGroup(),
                     milter.maxSessions(),
-                    MAX_HEADER_BYTES));
+                    milter.timeout().duration(),
+                    MAX_HEADER_BYTES,
+                    budget));
   }
 
-  static Spooler spooler(RelayConfig config) {
+  /** The memory that messages in progress in every front-end of this process share. */
+  static MemoryBudget memoryBudget() {
+    return new MemoryBudget(SPOOL_MEMORY_BUDGET);
+  }
+
+  static Spooler spooler(RelayConfig config, MemoryBudget budget) {
     Path directory = Path.of(System.getProperty("java.io.tmpdir"), "dkimrelay-spool");
     try {
       if (!Files.isDirectory(directory)) {
@@ -70,7 +78,7 @@ final class Frontends {
           new Spooler(
               directory,
               SPOOL_MEMORY_THRESHOLD,
-              new MemoryBudget(SPOOL_MEMORY_BUDGET),
+              budget,
               MAX_HEADER_BYTES,
               config.listen().maxMessageSize().bytes());
       spooler.removeStaleFiles(); // left by a process that was killed mid-message

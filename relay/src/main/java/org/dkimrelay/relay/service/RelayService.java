@@ -27,6 +27,7 @@ import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.rotation.KeyPublication;
 import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.smtp.RelayServer;
+import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
 /**
@@ -79,6 +80,7 @@ public final class RelayService {
     }
     this.published = new PublishedKeys(publication, engine, config.signing().requirePublished());
     this.pipeline = new MessagePipeline(published.engine(), metrics, config.log().explain());
+    MemoryBudget memory = Frontends.memoryBudget(); // one for every front-end of this process
     try {
       this.proxy =
           config.listen().enabled()
@@ -86,13 +88,13 @@ public final class RelayService {
                   new RelayServer(
                       Frontends.listen(config),
                       pipeline,
-                      Frontends.spooler(config),
+                      Frontends.spooler(config, memory),
                       Frontends.upstream(config)))
               : Optional.empty();
     } catch (IllegalArgumentException e) {
       throw new ServiceException("listen: " + e.getMessage());
     }
-    this.milter = Frontends.milter(config).map(this::milterServer);
+    this.milter = Frontends.milter(config, memory).map(this::milterServer);
     ServiceMetrics.keys(metrics, keys, engine, clock, published);
   }
 

@@ -3,9 +3,10 @@ package org.dkimrelay.relay.spool;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The bytes of message bodies that all sessions together may keep in memory; a body that does not
- * fit goes to a spool file instead. Keeps the heap bounded whatever the number of sessions, while
- * ordinary mail never touches the disk.
+ * The bytes of messages that all sessions of every front-end together may keep in memory: bodies
+ * (one that does not fit goes to a spool file instead), header blocks, and milter packets larger
+ * than an ordinary body chunk. Keeps the heap bounded whatever the number of peers, while ordinary
+ * mail never touches the disk.
  */
 public final class MemoryBudget {
   private final long limit;
@@ -16,7 +17,7 @@ public final class MemoryBudget {
   }
 
   /** Takes {@code bytes} if they fit; false (and nothing taken) if they do not. */
-  boolean take(long bytes) {
+  public boolean take(long bytes) {
     if (used.addAndGet(bytes) <= limit) {
       return true;
     }
@@ -24,11 +25,11 @@ public final class MemoryBudget {
     return false;
   }
 
-  void giveBack(long bytes) {
+  public void giveBack(long bytes) {
     used.addAndGet(-bytes);
   }
 
-  /** Bytes taken now, by bodies being received or waiting to be sent. */
+  /** Bytes taken now, by messages being received or waiting to be sent. */
   public long used() {
     return used.get();
   }

@@ -8,6 +8,8 @@ public final class SpoolException extends Exception {
   public enum Reason {
     MESSAGE_TOO_LARGE,
     HEADER_TOO_LARGE,
+    /** The memory all messages in progress may take is full: temporary, the MTA should retry. */
+    MEMORY_BUDGET_FULL,
     /** The spool file could not be written: a temporary condition, the MTA should retry. */
     NO_SPOOL_SPACE
   }

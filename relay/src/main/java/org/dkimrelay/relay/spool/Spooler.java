@@ -1,14 +1,11 @@
 package org.dkimrelay.relay.spool;
 
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Receives a message once: normalises line endings, keeps the header block in memory, and stores
@@ -102,21 +99,30 @@ public final class Spooler {
         && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
+  /**
+   * A store for bytes of one message other than a proxy body (the OpenSMTPD filter's held lines):
+   * memory under the same budget, this spooler's private files beyond it.
+   */
+  public SpoolStore newStore() {
+    return new SpoolStore(directory, OWN_PREFIX, memoryThreshold, memory);
+  }
+
+  /** A header block buffer under the same budget and header limit. */
+  public HeaderBuffer newHeaderBuffer() {
+    return new HeaderBuffer(memory, maxHeaderBytes);
+  }
+
   /** Splits normalised bytes at the first empty line into header block and body storage. */
   private final class Splitter extends OutputStream {
     private final OutputStream bodyTap;
-    private final ByteArrayOutputStream header = new ByteArrayOutputStream();
-    private ChunkedBytes bodyMemory = new ChunkedBytes(); // its size is what it took of the budget
-    private Path bodyFile;
-    private OutputStream bodyFileStream;
+    private final HeaderBuffer header = newHeaderBuffer();
+    private final SpoolStore body = newStore();
     private boolean inBody;
     private long total;
-    private long bodySize;
-    private boolean headerTooLarge;
+    private boolean dropped; // over the size limit, or the store failed: counting, keeping nothing
     private String storageFailure; // the spool file could not be written (disk full, quota)
 
     private int lastFour; // the last four header bytes, to spot CRLF CRLF
-    private long headerBytes; // all of them, kept or not
 
     Splitter(OutputStream bodyTap) {
       this.bodyTap = bodyTap;
@@ -131,7 +137,7 @@ public final class Spooler {
     public void write(byte[] bytes, int offset, int length) throws IOException {
       total += length;
       if (total > maxMessageBytes || storageFailure != null) {
-        dropStorage(); // keep counting, keep nothing
+        discard(); // keep counting, keep nothing
         return;
       }
       int end = offset + length;
@@ -145,7 +151,7 @@ public final class Spooler {
     private int headerPart(byte[] bytes, int offset, int end) {
       int i = offset;
       int seen = lastFour;
-      long headerSize = headerBytes;
+      long headerSize = total - (end - offset); // header bytes before this write
       while (!inBody && i < end) {
         seen = (seen << 8) | (bytes[i++] & 0xFF);
         headerSize++;
@@ -155,60 +161,21 @@ public final class Spooler {
         }
       }
       lastFour = seen;
-      headerBytes = headerSize;
-      int keep = Math.max(0, Math.min(i - offset, maxHeaderBytes - header.size()));
-      header.write(bytes, offset, keep);
-      headerTooLarge |= keep < i - offset;
+      header.write(bytes, offset, i - offset);
       return i;
     }
 
     private void writeBody(byte[] bytes, int offset, int length) throws IOException {
-      bodySize += length;
       bodyTap.write(bytes, offset, length);
+      if (dropped) {
+        return;
+      }
       try {
-        if (bodyFileStream == null && !keepsInMemory(length)) {
-          spillToFile();
-        }
-        if (bodyFileStream != null) {
-          bodyFileStream.write(bytes, offset, length);
-        } else {
-          bodyMemory.append(bytes, offset, length);
-        }
+        body.write(bytes, offset, length);
       } catch (IOException e) {
-        storageFailed(e);
+        storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        discard();
       }
-    }
-
-    private boolean keepsInMemory(int length) {
-      return bodyMemory.size() + length <= memoryThreshold && memory.take(length);
-    }
-
-    /** Empties the body in memory, giving its bytes back to the budget. */
-    private void dropMemory() {
-      if (bodyMemory != null) {
-        memory.giveBack(bodyMemory.size());
-      }
-      bodyMemory = new ChunkedBytes();
-    }
-
-    /** The rest of the message is still read (the session stays in step), but not kept. */
-    private void storageFailed(IOException e) {
-      storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-      discard();
-    }
-
-    private void spillToFile() throws IOException {
-      Files.createDirectories(directory);
-      bodyFile =
-          Files.createTempFile(
-              directory,
-              OWN_PREFIX,
-              FILE_SUFFIX,
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      bodyFileStream = new BufferedOutputStream(Files.newOutputStream(bodyFile), CHUNK);
-      bodyMemory.writeTo(bodyFileStream);
-      memory.giveBack(bodyMemory.size());
-      bodyMemory = null;
     }
 
     void checkLimits() throws SpoolException {
@@ -222,60 +189,37 @@ public final class Spooler {
             SpoolException.Reason.NO_SPOOL_SPACE,
             "cannot write the spool file in " + directory + ": " + storageFailure);
       }
-      if (headerTooLarge) {
-        throw new SpoolException(
-            SpoolException.Reason.HEADER_TOO_LARGE,
-            "header block is over the limit of " + maxHeaderBytes + " bytes");
+      switch (header.overflow()) {
+        case OVER_LIMIT ->
+            throw new SpoolException(
+                SpoolException.Reason.HEADER_TOO_LARGE,
+                "header block is over the limit of " + maxHeaderBytes + " bytes");
+        case OVER_BUDGET ->
+            throw new SpoolException(
+                SpoolException.Reason.MEMORY_BUDGET_FULL,
+                "the memory for messages in progress is full");
+        case NONE -> {}
       }
     }
 
     SpooledMessage toMessage(boolean eightBit) throws SpoolException {
-      if (bodyFileStream != null) {
-        try {
-          bodyFileStream.close(); // the last buffered bytes reach the disk only now
-        } catch (IOException e) {
-          storageFailed(e);
-          checkLimits();
-        }
+      try {
+        body.finish(); // the last buffered bytes reach the disk only now
+      } catch (IOException e) {
+        storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        discard();
+        checkLimits();
       }
-      long taken = bodyMemory == null ? 0 : bodyMemory.size(); // given back when it is closed
-      return new SpooledMessage(
-          header.toByteArray(),
-          bodyMemory,
-          bodyFile,
-          bodySize,
-          eightBit,
-          () -> memory.giveBack(taken));
-    }
-
-    private void dropStorage() throws IOException {
-      header.reset();
-      dropMemory();
-      deleteFile();
+      return new SpooledMessage(header, body, eightBit);
     }
 
     void discard() {
-      dropMemory();
+      dropped = true;
+      header.close();
       try {
-        deleteFile();
+        body.close();
       } catch (IOException e) {
         // removeStaleFiles() at the next start deletes what could not be deleted now
-      }
-    }
-
-    private void deleteFile() throws IOException {
-      OutputStream stream = bodyFileStream;
-      Path file = bodyFile;
-      bodyFileStream = null;
-      bodyFile = null;
-      try {
-        if (stream != null) {
-          stream.close(); // may fail flushing to a full disk; the file goes all the same
-        }
-      } finally {
-        if (file != null) {
-          Files.deleteIfExists(file);
-        }
       }
     }
   }

@@ -7,51 +7,89 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Optional;
 import org.dkimrelay.keys.Cidr;
+import org.dkimrelay.keys.DkimKeyGenerator;
+import org.dkimrelay.keys.KeyAlgorithm;
+import org.dkimrelay.keys.Selector;
+import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.spool.HeaderBuffer;
+import org.dkimrelay.relay.spool.MemoryBudget;
 
 /**
- * Fuzz target: whatever an MTA (or anyone reaching the milter port) sends, the decoder and the
- * session refuse it only with an IOException or a MilterProtocolException (the connection is then
- * closed and Postfix tempfails); every packet decoded re-encodes to the bytes it came from.
+ * Fuzz target: a whole milter connection from whatever anyone reaching the milter port sends. The
+ * decoder and the session refuse input only with an IOException or a MilterProtocolException (the
+ * connection is then closed and Postfix tempfails); every packet decoded re-encodes to the bytes it
+ * came from; nothing is signed before option negotiation was answered; and when the connection
+ * ends, the memory budget is whole again.
  */
 class MilterPacketFuzzTest {
   private static final MessagePipeline PIPELINE =
       new MessagePipeline(
           new SigningEngine(
-              new SigningTable(List.of(), true),
+              new SigningTable(List.of(key()), true),
               new DkimSigner(SigningPolicy.defaults(), java.time.Clock.systemUTC()),
               false,
               true),
           new RelayMetrics(),
           false);
 
+  private static SigningKey key() {
+    try {
+      return new SigningKey(
+          new DkimKeyGenerator(new SecureRandom())
+              .generate(
+                  SigningDomain.parse("example.com"),
+                  Selector.parse("e1"),
+                  KeyAlgorithm.ED25519,
+                  0));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   @FuzzTest(maxDuration = "60s")
   void milterConnection(byte[] input) {
+    MemoryBudget budget = new MemoryBudget(64 * 1024);
     MilterSession session =
         new MilterSession(
-            PIPELINE, new MilterPolicy(List.of(Cidr.parse("127.0.0.0/8")), true), "fuzz", 4096);
+            PIPELINE,
+            new MilterPolicy(List.of(Cidr.parse("127.0.0.0/8")), true),
+            "fuzz",
+            new HeaderBuffer(budget, 4096));
     InputStream in = new ByteArrayInputStream(input);
+    boolean negotiated = false;
     try {
-      for (Optional<MilterPacket> packet = MilterPacket.read(in);
+      for (Optional<MilterPacket> packet = MilterPacket.read(in, budget, () -> {});
           packet.isPresent();
-          packet = MilterPacket.read(in)) {
+          packet = MilterPacket.read(in, budget, () -> {})) {
         ByteArrayOutputStream again = new ByteArrayOutputStream();
         packet.get().write(again);
         assertThat(again.size()).isEqualTo(packet.get().data().length + 5);
-        for (MilterPacket answer : session.handle(packet.get())) {
+        List<MilterPacket> answers = session.handle(packet.get());
+        budget.giveBack(packet.get().reserved());
+        for (MilterPacket answer : answers) {
+          if (answer.command() == MilterProtocol.INSERT_HEADER) {
+            assertThat(negotiated).as("a signature before option negotiation").isTrue();
+          }
+          negotiated |= answer.command() == MilterProtocol.OPTION_NEGOTIATION;
           answer.write(new ByteArrayOutputStream()); // every answer can be sent
         }
       }
     } catch (IOException | MilterProtocolException expected) {
       // a truncated packet, or not the milter protocol: the connection is closed
+    } finally {
+      session.close();
     }
+    assertThat(budget.used()).as("memory left taken after the connection").isZero();
   }
 }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -12,6 +15,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
@@ -26,6 +30,8 @@ import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.spool.HeaderBuffer;
+import org.dkimrelay.relay.spool.MemoryBudget;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -57,11 +63,20 @@ class MilterSessionTest {
   }
 
   private static MilterSession session(SigningEngine engine, boolean authenticated) {
+    return session(engine, authenticated, new MemoryBudget(1 << 20));
+  }
+
+  private static MilterSession session(
+      SigningEngine engine, boolean authenticated, MemoryBudget budget) {
     return new MilterSession(
         new MessagePipeline(engine, new RelayMetrics(), false),
         new MilterPolicy(List.of(Cidr.parse("127.0.0.0/8")), authenticated),
         "test",
-        64 * 1024);
+        new HeaderBuffer(budget, 64 * 1024));
+  }
+
+  private static Optional<MilterPacket> read(byte[] bytes, MemoryBudget budget) throws IOException {
+    return MilterPacket.read(new ByteArrayInputStream(bytes), budget, () -> {});
   }
 
   private static MilterPacket optionNegotiation(int protocol) {
@@ -304,22 +319,102 @@ class MilterSessionTest {
   @Test
   void anUnknownCommandIsAProtocolError() throws Exception {
     MilterSession session = session(engine(false, ed25519), true);
+    session.handle(optionNegotiation(POSTFIX_PROTOCOL));
     assertThatThrownBy(() -> session.handle(MilterPacket.of((byte) 'Z')))
         .isInstanceOf(MilterProtocolException.class);
   }
 
   @Test
+  void aMessageWithoutOptionNegotiationFirstIsAProtocolErrorAndNothingIsSigned() {
+    MilterSession session = session(engine(false, ed25519), true);
+    assertThatThrownBy(() -> session.handle(connect("127.0.0.1")))
+        .isInstanceOf(MilterProtocolException.class)
+        .hasMessageContaining("before option negotiation");
+    assertThatThrownBy(() -> drive(session, message("alice@example.com")))
+        .isInstanceOf(MilterProtocolException.class);
+    assertThat(session.inMessage()).isFalse();
+  }
+
+  @Test
+  void aSecondOptionNegotiationIsAProtocolError() {
+    MilterSession session = session(engine(false, ed25519), true);
+    session.handle(optionNegotiation(POSTFIX_PROTOCOL));
+    session.handle(connect("127.0.0.1"));
+    assertThatThrownBy(() -> session.handle(optionNegotiation(POSTFIX_PROTOCOL)))
+        .isInstanceOf(MilterProtocolException.class)
+        .hasMessageContaining("second option negotiation");
+  }
+
+  @Test
+  void aHeaderBlockTheSharedBudgetCannotHoldIsATemporaryFailureAndGivesItsMemoryBack() {
+    MemoryBudget budget = new MemoryBudget(40); // less than this message's header block
+    MilterSession session = session(engine(false, ed25519), true, budget);
+    session.handle(optionNegotiation(POSTFIX_PROTOCOL));
+    session.handle(connect("127.0.0.1"));
+    List<MilterPacket> answers = drive(session, message("alice@example.com"));
+    MilterPacket last = answers.get(answers.size() - 1);
+    assertThat(last.command()).isEqualTo(MilterProtocol.REPLY_CODE);
+    assertThat(last.strings(0).get(0)).startsWith("452 4.3.1 ");
+    assertThat(budget.used()).isZero();
+    assertThat(answers).noneMatch(p -> p.command() == MilterProtocol.INSERT_HEADER);
+  }
+
+  @Test
+  void aHeaderPacketSkippedForWantOfMemoryMakesTheMessageATemporaryFailure() {
+    MilterSession session = session(engine(false, ed25519), true);
+    session.handle(optionNegotiation(POSTFIX_PROTOCOL));
+    session.handle(connect("127.0.0.1"));
+    session.handle(mail());
+    assertThat(session.dropped(MilterProtocol.HEADER)).isEmpty(); // SMFIP_NR_HDR
+    session.handle(header("From", " alice@example.com"));
+    List<MilterPacket> end = session.handle(MilterPacket.of(MilterProtocol.BODY_END));
+    assertThat(end.get(0).strings(0).get(0)).startsWith("452 4.3.1 ");
+    assertThatThrownBy(() -> session.dropped(MilterProtocol.MACRO))
+        .isInstanceOf(MilterProtocolException.class);
+  }
+
+  @Test
   void packetsRoundTripAndImpossibleLengthsAreRefused() throws Exception {
+    MemoryBudget budget = new MemoryBudget(1 << 20);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     header("Subject", " hi").write(out);
-    MilterPacket read =
-        MilterPacket.read(new ByteArrayInputStream(out.toByteArray())).orElseThrow();
+    MilterPacket read = read(out.toByteArray(), budget).orElseThrow();
     assertThat(read.command()).isEqualTo(MilterProtocol.HEADER);
     assertThat(read.strings(0)).containsExactly("Subject", " hi");
-    assertThat(MilterPacket.read(new ByteArrayInputStream(new byte[0]))).isEmpty();
+    assertThat(read(new byte[0], budget)).isEmpty();
     for (byte[] bad : List.of(new byte[] {0, 0, 0, 0}, new byte[] {0x7F, 0, 0, 1, 'B'})) {
-      assertThatThrownBy(() -> MilterPacket.read(new ByteArrayInputStream(bad)))
-          .isInstanceOf(MilterProtocolException.class);
+      assertThatThrownBy(() -> read(bad, budget)).isInstanceOf(MilterProtocolException.class);
     }
+  }
+
+  @Test
+  void aLargePacketIsReadOnlyWithinTheBudgetAndTheStreamStaysInStep() throws Exception {
+    int size = MilterPacket.ORDINARY_LENGTH + 1000;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new MilterPacket(MilterProtocol.HEADER, new byte[size]).write(out);
+    header("Subject", " next").write(out);
+    byte[] twoPackets = out.toByteArray();
+
+    MemoryBudget roomy = new MemoryBudget(size);
+    MilterPacket large = read(twoPackets, roomy).orElseThrow();
+    assertThat(roomy.used()).isEqualTo(size);
+    roomy.giveBack(large.reserved());
+    assertThat(roomy.used()).isZero();
+
+    MemoryBudget full = new MemoryBudget(size - 1);
+    InputStream in = new ByteArrayInputStream(twoPackets);
+    assertThatThrownBy(() -> MilterPacket.read(in, full, () -> {}))
+        .isInstanceOf(MilterPacket.Dropped.class);
+    assertThat(MilterPacket.read(in, full, () -> {}).orElseThrow().strings(0))
+        .containsExactly("Subject", " next");
+    assertThat(full.used()).isZero();
+  }
+
+  @Test
+  void aPacketCutShortGivesItsReservationBack() {
+    MemoryBudget budget = new MemoryBudget(1 << 21);
+    byte[] declaresOneMebibyte = {0x00, 0x10, 0x00, 0x00, MilterProtocol.HEADER, 'F', 'r'};
+    assertThatThrownBy(() -> read(declaresOneMebibyte, budget)).isInstanceOf(EOFException.class);
+    assertThat(budget.used()).isZero();
   }
 }

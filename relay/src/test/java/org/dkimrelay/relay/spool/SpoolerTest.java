@@ -140,12 +140,12 @@ class SpoolerTest {
     SpooledMessage first =
         spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream());
     assertThat(first.bodyFile()).isEmpty();
-    assertThat(budget.used()).isEqualTo(4002);
-    // the budget has 1,998 bytes left: the second body goes to a file, and takes nothing
+    assertThat(budget.used()).as("header block and body").isEqualTo(8 + 4002);
+    // 1,990 bytes left: the second header block fits, its body goes to a file and takes nothing
     SpooledMessage second =
         spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream());
     assertThat(second.bodyFile()).isPresent();
-    assertThat(budget.used()).isEqualTo(4002);
+    assertThat(budget.used()).isEqualTo(8 + 4002 + 8);
     assertThat(bodyOf(second)).isEqualTo(bodyOf(first));
     first.close();
     first.close(); // once only
@@ -155,6 +155,19 @@ class SpoolerTest {
         spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream())) {
       assertThat(third.bodyFile()).isEmpty();
     }
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void aHeaderBlockTheBudgetCannotHoldIsATemporaryRefusal() {
+    MemoryBudget budget = new MemoryBudget(10);
+    Spooler spooler = new Spooler(dir, 1 << 20, budget, 1 << 20, Long.MAX_VALUE);
+    byte[] message = ascii("Subject: longer than ten bytes\r\n\r\nbody\r\n");
+    assertThatThrownBy(
+            () -> spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream()))
+        .isInstanceOfSatisfying(
+            SpoolException.class,
+            e -> assertThat(e.reason()).isEqualTo(SpoolException.Reason.MEMORY_BUDGET_FULL));
     assertThat(budget.used()).isZero();
   }
 
