@@ -40,9 +40,6 @@ public record MilterConfig(
     if (maxSessions < 1) {
       throw new IllegalArgumentException("max-sessions must be at least 1");
     }
-    if (timeout.duration().isZero()) {
-      throw new IllegalArgumentException("timeout must be more than 0s");
-    }
     Optional<HostPort> inet = address.flatMap(MilterAddress::inet);
     if (inet.isPresent() && !inet.get().loopback() && allow.stream().anyMatch(Cidr::everyone)) {
       throw new IllegalArgumentException(

@@ -43,8 +43,8 @@ record MilterPacket(byte command, byte[] data) {
   /**
    * Reads the next packet; empty at a clean end of stream (the MTA closed between packets). {@code
    * started} runs once the packet's first byte has arrived (the rest must follow promptly). A
-   * packet over {@link #ORDINARY_LENGTH} takes its size from {@code budget}: give it back with
-   * {@link #reserved()} once the packet is handled.
+   * packet over {@link #ORDINARY_LENGTH} takes its bytes past that from {@code budget}: give them
+   * back with {@link #reserved()} once the packet is handled.
    *
    * @throws MilterProtocolException for a length of 0 or over {@link #MAX_LENGTH}
    * @throws Dropped when a large packet did not fit in the budget (its bytes were skipped)
@@ -64,28 +64,53 @@ record MilterPacket(byte command, byte[] data) {
     }
     byte command = data.readByte();
     int size = length - 1;
-    long reservation = size > ORDINARY_LENGTH ? size : 0;
-    if (!budget.take(reservation)) {
-      data.skipNBytes(size);
-      throw new Dropped(command, length);
+    byte[] head = data.readNBytes(Math.min(size, ORDINARY_LENGTH)); // grows as bytes arrive
+    if (head.length == size) {
+      return Optional.of(new MilterPacket(command, head));
     }
-    byte[] payload = new byte[0];
-    try {
-      payload = data.readNBytes(size); // grows as bytes arrive, in small buffers
-    } finally {
-      if (payload.length < size) {
-        budget.giveBack(reservation);
-      }
-    }
-    if (payload.length < size) {
+    if (head.length < ORDINARY_LENGTH) {
       throw new EOFException("the stream ended inside a packet");
     }
-    return Optional.of(new MilterPacket(command, payload));
+    return Optional.of(new MilterPacket(command, readRest(data, command, size, head, budget)));
   }
 
-  /** What {@link #read} took from the budget for this packet. */
+  /** The bytes of a large packet past the first {@link #ORDINARY_LENGTH}, each within budget. */
+  private static byte[] readRest(
+      DataInputStream data, byte command, int size, byte[] head, MemoryBudget budget)
+      throws IOException {
+    List<byte[]> parts = new ArrayList<>(List.of(head));
+    long taken = 0;
+    try {
+      for (int remaining = size - head.length; remaining > 0; ) {
+        int chunk = Math.min(remaining, ORDINARY_LENGTH);
+        if (!budget.take(chunk)) {
+          data.skipNBytes(remaining);
+          throw new Dropped(command, size + 1);
+        }
+        taken += chunk;
+        byte[] part = data.readNBytes(chunk);
+        if (part.length < chunk) {
+          throw new EOFException("the stream ended inside a packet");
+        }
+        parts.add(part);
+        remaining -= chunk;
+      }
+    } catch (IOException | RuntimeException e) {
+      budget.giveBack(taken);
+      throw e;
+    }
+    byte[] payload = new byte[size];
+    int offset = 0;
+    for (byte[] part : parts) {
+      System.arraycopy(part, 0, payload, offset, part.length);
+      offset += part.length;
+    }
+    return payload;
+  }
+
+  /** What {@link #read} took from the budget for this packet: its bytes past the ordinary. */
   long reserved() {
-    return data.length > ORDINARY_LENGTH ? data.length : 0;
+    return Math.max(0, data.length - ORDINARY_LENGTH);
   }
 
   void write(OutputStream out) throws IOException {

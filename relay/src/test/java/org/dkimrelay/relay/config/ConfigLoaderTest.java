@@ -68,6 +68,13 @@ class ConfigLoaderTest {
         "string for int   | '[listen]\nmax-sessions = \"64\"'         | test.toml:2: listen.max-sessions: \"64\" is a string; write a whole number without quotes",
         "string for bool  | '[log]\nexplain = \"true\"'               | test.toml:2: log.explain: \"true\" is a string; write true or false without quotes",
         "unquoted string  | '[log]\nformat = json'                   | test.toml:2: not valid TOML: format = json (a text value needs quotes: \"json\")",
+        "milter any IPv4  | '[milter]\naddress = \"inet:0.0.0.0:8891\"' | milter: address inet:0.0.0.0:8891 is reachable from other hosts: set allow to the addresses of your MTA hosts",
+        "milter any IPv6  | '[milter]\naddress = \"inet:[::]:8891\"'    | milter: address inet:[::]:8891 is reachable from other hosts",
+        "milter OpenDKIM  | '[milter]\naddress = \"inet6:8891@::\"'     | is reachable from other hosts: set allow",
+        "milter open      | '[milter]\naddress = \"inet:0.0.0.0:8891\"\nallow = [\"0.0.0.0/0\"]' | allow lets every address in: narrow allow to your MTA's addresses",
+        "milter 0666      | '[milter]\naddress = \"unix:/run/m.sock\"\nsocket-mode = \"0666\"' | socket-mode '0666' lets every local user connect and have mail signed",
+        "milter 0662      | '[milter]\nsocket-mode = \"0662\"'          | socket-mode '0662' lets every local user connect",
+        "milter timeout   | '[milter]\ntimeout = \"0s\"'                | test.toml:2: milter.timeout: '0s' is not a duration",
       })
   void badConfigNamesFileLineAndProblem(String label, String toml, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse(toml.replace("\\n", "\n"), "test.toml"))
@@ -91,6 +98,18 @@ class ConfigLoaderTest {
         ConfigLoader.parse(
             "[listen]\naddress = \"127.0.0.1:10027\"\nallow = [\"0.0.0.0/0\"]\n", "t");
     assertThat(loopbackOpen.listen().address().loopback()).isTrue();
+  }
+
+  @Test
+  void aMilterBeyondLoopbackServesOnlyItsExplicitAllowList() throws Exception {
+    RelayConfig narrow =
+        ConfigLoader.parse(
+            "[milter]\naddress = \"inet:0.0.0.0:8891\"\nallow = [\"192.0.2.25/32\"]\n", "t");
+    assertThat(narrow.milter().allow()).containsExactly(Cidr.parse("192.0.2.25/32"));
+    RelayConfig defaults = ConfigLoader.parse("[milter]\naddress = \"inet:127.0.0.1:8891\"\n", "t");
+    assertThat(defaults.milter().allow())
+        .containsExactly(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
+    assertThat(defaults.milter().timeout()).isEqualTo(Interval.parse("1h"));
   }
 
   @Test
