@@ -36,7 +36,11 @@ class InstallIT {
         .contains("ReadOnlyPaths=" + etc)
         .contains("ReadWritePaths=" + etc.resolve("keys"))
         .contains("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "User=dkimrelay")
-        .contains("ExecReload=/bin/kill -HUP $MAINPID");
+        .contains("ExecReload=/bin/kill -HUP $MAINPID")
+        .contains("Environment=DKIMRELAY_JAVA_OPTS=-Xmx512m", "Restart=on-failure");
+    // an OutOfMemoryError ends the process, which Restart= then brings back
+    assertThat(Files.readString(prefix.resolve("bin/dkimrelay")))
+        .contains("${DKIMRELAY_JAVA_OPTS:--Xmx512m} -XX:+ExitOnOutOfMemoryError");
 
     String command = prefix.resolve("bin/dkimrelay").toString();
     ExternalTool.Result keygen =
