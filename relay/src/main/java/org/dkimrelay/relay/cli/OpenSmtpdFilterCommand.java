@@ -1,8 +1,6 @@
 package org.dkimrelay.relay.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
@@ -11,6 +9,8 @@ import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.opensmtpd.OpenSmtpdFilter;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.service.Frontends;
+import org.dkimrelay.relay.spool.Spooler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -45,11 +45,15 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
     MessagePipeline pipeline =
         new MessagePipeline(engine, new RelayMetrics(), config.log().explain());
     // Lines are bytes to us: Latin-1 both ways gives every byte back as it came.
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(context.stdin(), StandardCharsets.ISO_8859_1));
     PrintStream out = new PrintStream(context.stdout(), false, StandardCharsets.ISO_8859_1);
-    new OpenSmtpdFilter(pipeline, config.listen().maxMessageSize().bytes(), context.clock(), out)
-        .run(in);
+    Spooler spooler = Frontends.spooler(config, Frontends.memoryBudget());
+    try {
+      new OpenSmtpdFilter(
+              pipeline, spooler, config.listen().maxMessageSize().bytes(), context.clock(), out)
+          .run(context.stdin());
+    } catch (OpenSmtpdFilter.UnsupportedVersion e) {
+      throw new UserError(e.getMessage());
+    }
     return ExitCode.OK;
   }
 }

@@ -1,7 +1,8 @@
 package org.dkimrelay.relay.opensmtpd;
 
-import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -11,53 +12,74 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.spool.HeaderBuffer;
+import org.dkimrelay.relay.spool.SpoolStore;
 
 /**
- * One message's data lines as smtpd hands them to the filter (no CR, still dot-stuffed, smtpd's own
- * Received: first, a "." last). The lines are held until the end; the signature is computed over
- * the message as OpenSMTPD will deliver it: dots un-stuffed, CRLF line ends, and the Date: and
- * Message-ID: it would append when they are missing added here first (RFC 5322 §3.6.1 and §3.6.4),
- * so that nothing OpenSMTPD adds later breaks the signature.
+ * One message's data lines as smtpd hands them to the filter (no CR at their end, still
+ * dot-stuffed, smtpd's own Received: first, a "." last). The lines are held until the end in a
+ * spool store (memory under the budget every message shares, a private file beyond it); the
+ * signature is computed over the message as OpenSMTPD will deliver it: dots un-stuffed, CRLF line
+ * ends, and the Date: and Message-ID: it would append when they are missing added here first (RFC
+ * 5322 §3.6.1 and §3.6.4), so that nothing OpenSMTPD adds later breaks the signature.
  */
-final class FilterMessage {
+final class FilterMessage implements Closeable {
   private static final DateTimeFormatter RFC_5322_DATE =
       DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT);
 
   private final MessagePipeline.Message signing;
   private final long maxSize;
-  private final List<String> held = new ArrayList<>();
-  private final ByteArrayOutputStream header = new ByteArrayOutputStream();
+  private final SpoolStore held; // the lines as they came, each ended by LF
+  private final HeaderBuffer header; // the header block as it will be signed
   private boolean inBody;
+  private long headerLines;
   private boolean hasDate;
   private boolean hasMessageId;
+  private boolean lineCut;
+  private IOException storageFailure;
   private long size;
 
-  FilterMessage(MessagePipeline.Message signing, long maxSize) {
+  FilterMessage(
+      MessagePipeline.Message signing, long maxSize, SpoolStore held, HeaderBuffer header) {
     this.signing = signing;
     this.maxSize = maxSize;
+    this.held = held;
+    this.header = header;
   }
 
-  /** The outcome at the final ".": what to echo (in order), and the answer at commit. */
-  record Result(List<String> lines, Verdict verdict, SmtpReply refusal) {}
+  /**
+   * The answer at commit: the verdict (when the pipeline gave one), or the reply to refuse with.
+   */
+  record Result(Verdict verdict, SmtpReply refusal) {}
 
   /** Takes one data line other than the final "."; nothing is echoed yet. */
-  void line(String line) {
+  void line(FilterInput.Line input) {
+    String line = input.text();
     size += line.length() + 2;
-    if (size > maxSize) {
-      return; // counted, not kept: refused at the end with 552
+    lineCut |= input.cut();
+    if (size > maxSize || lineCut || storageFailure != null) {
+      return; // counted, not kept: refused at the end
     }
-    held.add(line);
+    byte[] raw = (line + "\n").getBytes(StandardCharsets.ISO_8859_1);
+    try {
+      held.write(raw, 0, raw.length);
+    } catch (IOException e) {
+      storageFailure = e;
+      return;
+    }
     String unstuffed = line.startsWith(".") ? line.substring(1) : line; // RFC 5321 §4.5.2
     byte[] bytes = (unstuffed + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
     if (inBody) {
       write(bytes);
       return;
     }
+    headerLines++;
     if (unstuffed.isEmpty()) {
       inBody = true;
       return;
@@ -65,13 +87,18 @@ final class FilterMessage {
     String lower = unstuffed.toLowerCase(Locale.ROOT);
     hasDate |= lower.startsWith("date:");
     hasMessageId |= lower.startsWith("message-id:");
-    header.writeBytes(bytes);
+    header.write(bytes);
   }
 
-  /** The final ".": sign, and say what to send back. */
-  Result end(Clock clock, String hostname) {
-    if (size > maxSize) {
-      return new Result(List.of("."), null, Replies.messageTooLarge(maxSize));
+  /**
+   * The final ".": signs, and sends back through {@code out} the signature fields, the lines held
+   * and the "." (or, for a message refused, only the "."); says what to answer at commit.
+   */
+  Result end(Clock clock, String hostname, Consumer<String> out) {
+    SmtpReply refusal = refusalBeforeSigning();
+    if (refusal != null) {
+      out.accept(".");
+      return new Result(null, refusal);
     }
     List<String> added = new ArrayList<>();
     if (!hasDate) {
@@ -81,27 +108,84 @@ final class FilterMessage {
       added.add("Message-ID: <" + UUID.randomUUID() + "@" + hostname + ">");
     }
     for (String field : added) {
-      header.writeBytes((field + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      header.write((field + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
     }
-    header.writeBytes(new byte[] {'\r', '\n'});
+    header.write(new byte[] {'\r', '\n'});
+    if (header.overflow() != HeaderBuffer.Overflow.NONE) {
+      out.accept(".");
+      return new Result(null, headerRefusal());
+    }
     Verdict verdict = signing.finish(header.toByteArray());
     if (verdict instanceof Verdict.Refuse refuse) {
-      return new Result(List.of("."), verdict, refuse.reply());
+      out.accept(".");
+      return new Result(verdict, refuse.reply());
     }
-    List<String> out = new ArrayList<>();
     for (SignatureField field : ((Verdict.Send) verdict).fields()) {
-      out.addAll(List.of(field.text().split("\r\n")));
+      List.of(field.text().split("\r\n")).forEach(out);
     }
-    int endOfHeader = inBody ? held.indexOf("") : held.size();
-    out.addAll(held.subList(0, endOfHeader));
-    out.addAll(added);
-    out.addAll(held.subList(endOfHeader, held.size()));
-    out.add(".");
-    return new Result(out, verdict, null);
+    echoHeld(added, out);
+    out.accept(".");
+    return new Result(verdict, null);
+  }
+
+  /** The reply for a message that cannot be signed whatever its content: limits and storage. */
+  private SmtpReply refusalBeforeSigning() {
+    if (size > maxSize) {
+      return Replies.messageTooLarge(maxSize);
+    }
+    if (lineCut) {
+      return Replies.malformed("a line longer than " + FilterInput.MAX_LINE + " bytes");
+    }
+    if (storageFailure != null) {
+      return Replies.NO_SPOOL_SPACE;
+    }
+    return header.overflow() != HeaderBuffer.Overflow.NONE ? headerRefusal() : null;
+  }
+
+  private SmtpReply headerRefusal() {
+    return header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT
+        ? Replies.malformed("header block is over the limit of " + header.limit() + " bytes")
+        : Replies.MEMORY_BUDGET_FULL;
+  }
+
+  /** The held lines as they came, with the {@code added} fields at the end of the header. */
+  private void echoHeld(List<String> added, Consumer<String> out) {
+    long fieldLines = headerLines - (inBody ? 1 : 0);
+    boolean addedSent = false;
+    try {
+      held.finish();
+      try (InputStream stored = held.open()) {
+        FilterInput lines = new FilterInput(stored); // LF-ended, as they were written
+        long sent = 0;
+        for (var line = lines.next(); line.isPresent(); line = lines.next()) {
+          if (sent++ == fieldLines) {
+            added.forEach(out);
+            addedSent = true;
+          }
+          out.accept(line.get().text());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // the filter refuses the message at commit
+    }
+    if (!addedSent) {
+      added.forEach(out); // a message that is all header: the fields go last
+    }
   }
 
   long size() {
     return size;
+  }
+
+  /** Gives the memory back and deletes the spool file. */
+  @Override
+  public void close() {
+    header.close();
+    try {
+      held.close();
+    } catch (IOException e) {
+      // the next start removes a file that could not be deleted now
+    }
   }
 
   private void write(byte[] bytes) {

@@ -1,18 +1,21 @@
 package org.dkimrelay.relay.opensmtpd;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.spool.Spooler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +30,11 @@ import org.slf4j.LoggerFactory;
 public final class OpenSmtpdFilter {
   private static final Logger LOG = LoggerFactory.getLogger(OpenSmtpdFilter.class);
 
+  // smtpd-filters(7) versions whose lines this filter reads and writes (OpenSMTPD 6.7 to 7.x).
+  private static final Set<String> VERSIONS = Set.of("0.5", "0.6", "0.7");
+
   private final MessagePipeline pipeline;
+  private final Spooler spooler;
   private final long maxMessageSize;
   private final Clock clock;
   private final PrintStream out;
@@ -35,43 +42,94 @@ public final class OpenSmtpdFilter {
   private final Map<String, SmtpReply> refusals = new HashMap<>(); // by session, until commit
   private String hostname = "localhost";
 
+  /** smtpd speaks a protocol version this filter does not: it must stop, not guess. */
+  public static final class UnsupportedVersion extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    UnsupportedVersion(String version) {
+      super(
+          "smtpd speaks filter protocol "
+              + version
+              + "; this filter speaks "
+              + String.join(", ", new TreeSet<>(VERSIONS))
+              + " (OpenSMTPD 6.7 to 7.x)");
+    }
+  }
+
   public OpenSmtpdFilter(
-      MessagePipeline pipeline, long maxMessageSize, Clock clock, PrintStream out) {
+      MessagePipeline pipeline,
+      Spooler spooler,
+      long maxMessageSize,
+      Clock clock,
+      PrintStream out) {
     this.pipeline = pipeline;
+    this.spooler = spooler;
     this.maxMessageSize = maxMessageSize;
     this.clock = clock;
     this.out = out;
   }
 
-  /** Runs until end of input (smtpd closes the pipe when it stops). */
-  public void run(BufferedReader in) throws IOException {
-    for (String line = in.readLine(); line != null; line = in.readLine()) {
-      try {
-        handle(FilterLine.parse(line));
-      } catch (RuntimeException e) {
-        LOG.error("opensmtpd-filter: internal error on a line, the message is refused with 451", e);
-        failSessionOf(line);
+  /**
+   * Runs until end of input (smtpd closes the pipe when it stops).
+   *
+   * @throws UnsupportedVersion at the first line of a protocol version this filter does not speak
+   */
+  public void run(InputStream input) throws IOException {
+    FilterInput in = new FilterInput(input);
+    try {
+      for (var line = in.next(); line.isPresent(); line = in.next()) {
+        FilterLine parsed = FilterLine.parse(line.get().text());
+        requireKnownVersion(parsed);
+        try {
+          handle(parsed, line.get());
+        } catch (RuntimeException e) {
+          LOG.error(
+              "opensmtpd-filter: internal error on a line, the message is refused with 451", e);
+          failSessionOf(parsed);
+        }
+        out.flush();
       }
-      out.flush();
+    } finally {
+      messages.values().forEach(FilterMessage::close);
+      messages.clear();
     }
   }
 
-  private void handle(FilterLine line) {
+  private static void requireKnownVersion(FilterLine line) throws UnsupportedVersion {
+    String version =
+        line instanceof FilterLine.Filter filter
+            ? filter.version()
+            : line instanceof FilterLine.Report report ? report.version() : null;
+    if (version != null && !VERSIONS.contains(version)) {
+      throw new UnsupportedVersion(version);
+    }
+  }
+
+  private void handle(FilterLine line, FilterInput.Line raw) {
     if (line instanceof FilterLine.Config config) {
       configure(config);
     } else if (line instanceof FilterLine.Filter filter) {
       switch (filter.phase()) {
-        case "data-line" -> dataLine(filter);
+        case "data-line" -> dataLine(filter, raw.cut());
         case "commit" -> commit(filter);
         default -> send("filter-result", filter, "proceed"); // a phase we did not ask for
       }
     } else if (line instanceof FilterLine.Report report) {
       if (report.event().equals("link-disconnect")) {
-        messages.remove(report.session());
+        discard(report.session());
         refusals.remove(report.session());
       }
     } else {
-      LOG.warn("opensmtpd-filter: ignored a line that is not the filter protocol: {}", line);
+      LOG.warn(
+          "opensmtpd-filter: ignored a line that is not the filter protocol: {}",
+          raw.text().length() > 200 ? raw.text().substring(0, 200) + "..." : raw.text());
+    }
+  }
+
+  private void discard(String session) {
+    FilterMessage message = messages.remove(session);
+    if (message != null) {
+      message.close();
     }
   }
 
@@ -88,20 +146,27 @@ public final class OpenSmtpdFilter {
     }
   }
 
-  private void dataLine(FilterLine.Filter filter) {
+  private void dataLine(FilterLine.Filter filter, boolean cut) {
     FilterMessage message =
         messages.computeIfAbsent(
             filter.session(),
-            session -> new FilterMessage(pipeline.begin(session), maxMessageSize));
-    if (!filter.payload().equals(".")) {
-      message.line(filter.payload());
+            session ->
+                new FilterMessage(
+                    pipeline.begin(session),
+                    maxMessageSize,
+                    spooler.newStore(),
+                    spooler.newHeaderBuffer()));
+    if (cut || !filter.payload().equals(".")) {
+      message.line(new FilterInput.Line(filter.payload(), cut));
       return;
     }
     messages.remove(filter.session());
     long start = System.nanoTime();
-    FilterMessage.Result result = message.end(clock, hostname);
-    for (String line : result.lines()) {
-      send("filter-dataline", filter, line);
+    FilterMessage.Result result;
+    try {
+      result = message.end(clock, hostname, line -> send("filter-dataline", filter, line));
+    } finally {
+      message.close();
     }
     if (result.refusal() != null) {
       refusals.put(filter.session(), result.refusal());
@@ -124,9 +189,9 @@ public final class OpenSmtpdFilter {
     if (verdict instanceof Verdict.Send send) {
       pipeline.delivered(send, true, size, took);
     } else if (verdict == null) {
-      pipeline.metrics().refused("too_large");
+      pipeline.metrics().refused("limit");
     }
-    String what = verdict == null ? "refused: too large" : verdict.description();
+    String what = verdict == null ? "refused before signing" : verdict.description();
     if (verdict != null && verdict.outcome() instanceof Outcome.Failed) {
       LOG.error("opensmtpd session={} {}", session, what);
     }
@@ -140,10 +205,9 @@ public final class OpenSmtpdFilter {
   }
 
   /** After an internal error: the session's message is refused with 451 at commit. */
-  private void failSessionOf(String line) {
-    FilterLine parsed = FilterLine.parse(line);
+  private void failSessionOf(FilterLine parsed) {
     if (parsed instanceof FilterLine.Filter filter) {
-      messages.remove(filter.session());
+      discard(filter.session());
       refusals.put(filter.session(), Replies.INTERNAL_ERROR);
       if (filter.phase().equals("data-line") && filter.payload().equals(".")) {
         send("filter-dataline", filter, ".");

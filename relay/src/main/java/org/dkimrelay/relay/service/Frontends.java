@@ -17,7 +17,7 @@ import org.dkimrelay.relay.upstream.TlsContexts;
 import org.dkimrelay.relay.upstream.UpstreamSettings;
 
 /** Builds each front-end's settings from the configuration: the one place that maps them. */
-final class Frontends {
+public final class Frontends {
   // A body up to 4 MiB stays in memory (most mail: never a disk write), as long as all bodies in
   // memory at once take at most a quarter of the heap, 64 MiB at most; larger ones go to a file.
   static final int SPOOL_MEMORY_THRESHOLD = 4 * 1024 * 1024;
@@ -62,11 +62,12 @@ final class Frontends {
   }
 
   /** The memory that messages in progress in every front-end of this process share. */
-  static MemoryBudget memoryBudget() {
+  public static MemoryBudget memoryBudget() {
     return new MemoryBudget(SPOOL_MEMORY_BUDGET);
   }
 
-  static Spooler spooler(RelayConfig config, MemoryBudget budget) {
+  /** The spool (private files in the temp directory) under {@code budget}. */
+  public static Spooler spooler(RelayConfig config, MemoryBudget budget) {
     Path directory = Path.of(System.getProperty("java.io.tmpdir"), "dkimrelay-spool");
     try {
       if (!Files.isDirectory(directory)) {

@@ -1,12 +1,14 @@
 package org.dkimrelay.relay.opensmtpd;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -23,8 +25,11 @@ import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
+import org.dkimrelay.relay.spool.MemoryBudget;
+import org.dkimrelay.relay.spool.Spooler;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The filter protocol as smtpd 6.8 speaks it (protocol 0.6), line by line, without smtpd. */
 class OpenSmtpdFilterTest {
@@ -47,7 +52,14 @@ class OpenSmtpdFilterTest {
                     0));
   }
 
+  @TempDir static Path spoolDir;
+
   private static List<String> run(String input) throws Exception {
+    return run(input, new MemoryBudget(1 << 20));
+  }
+
+  /** The filter's output lines, split at LF only (a CR is data, as on the wire). */
+  private static List<String> run(String input, MemoryBudget budget) throws Exception {
     MessagePipeline pipeline =
         new MessagePipeline(
             new SigningEngine(
@@ -59,9 +71,11 @@ class OpenSmtpdFilterTest {
             false);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, false, StandardCharsets.ISO_8859_1);
-    new OpenSmtpdFilter(pipeline, 1024 * 1024, CLOCK, out)
-        .run(new BufferedReader(new StringReader(input)));
-    return bytes.toString(StandardCharsets.ISO_8859_1).lines().toList();
+    Spooler spooler = new Spooler(spoolDir, 4096, budget, 64 * 1024, 1 << 30);
+    new OpenSmtpdFilter(pipeline, spooler, 1024 * 1024, CLOCK, out)
+        .run(new ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)));
+    assertThat(budget.used()).as("memory given back").isZero();
+    return List.of(bytes.toString(StandardCharsets.ISO_8859_1).split("\n"));
   }
 
   private static String data(String session, String... lines) {
@@ -143,5 +157,92 @@ class OpenSmtpdFilterTest {
                 + "garbage\nfilter|0.6\nreport|0.6|1|smtp-in|link-disconnect|s9\n"
                 + data("s3", "From: a@example.com", "", "b", "."));
     assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s3|t2|proceed");
+  }
+
+  private static List<String> echoed(List<String> out, String session) {
+    String prefix = "filter-dataline|" + session + "|t1|";
+    return out.stream()
+        .filter(l -> l.startsWith(prefix))
+        .map(l -> l.substring(prefix.length()))
+        .toList();
+  }
+
+  @Test
+  void aBareCrInsideADataLineIsTheMessagesOwnByteAndComesBackUnchanged() throws Exception {
+    List<String> out =
+        run(
+            HANDSHAKE
+                + data(
+                    "s4",
+                    "From: a@example.com",
+                    "Date: x",
+                    "Message-ID: <m@x>",
+                    "",
+                    "part one\rpart two",
+                    "innocent\rconfig|ready",
+                    "x\rfilter|0.6|1|smtp-in|data-line|s4|t1|.",
+                    "last",
+                    "."));
+    List<String> lines = echoed(out, "s4");
+    assertThat(lines.subList(lines.indexOf(""), lines.size()))
+        .containsExactly(
+            "",
+            "part one\rpart two",
+            "innocent\rconfig|ready",
+            "x\rfilter|0.6|1|smtp-in|data-line|s4|t1|.",
+            "last",
+            ".");
+    assertThat(out).filteredOn(l -> l.startsWith("register|")).hasSize(4); // the handshake's
+    assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s4|t2|proceed");
+  }
+
+  @Test
+  void aProtocolVersionTheFilterDoesNotSpeakStopsItNamingTheVersion() {
+    for (String version : List.of("9.9", "0.1")) {
+      assertThatThrownBy(
+              () ->
+                  run(
+                      HANDSHAKE
+                          + data("s5", "From: a@example.com", "", "x", ".")
+                              .replace("|0.6|", "|" + version + "|")))
+          .isInstanceOf(OpenSmtpdFilter.UnsupportedVersion.class)
+          .hasMessageContaining("smtpd speaks filter protocol " + version)
+          .hasMessageContaining("0.5, 0.6, 0.7");
+    }
+  }
+
+  @Test
+  void aLineLongerThanTheFilterKeepsIsRefusedAtCommitAndTheFilterStaysInStep() throws Exception {
+    String huge = "y".repeat(FilterInput.MAX_LINE + 10);
+    List<String> out =
+        run(
+            HANDSHAKE
+                + data("s6", "From: a@example.com", "", huge, "after", ".")
+                + data("s7", "From: a@example.com", "", "fine", "."));
+    assertThat(echoed(out, "s6")).containsExactly(".");
+    assertThat(out)
+        .anyMatch(
+            l -> l.startsWith("filter-result|s6|t2|reject|550 5.6.0 cannot sign this message:"));
+    assertThat(echoed(out, "s7")).contains("fine", ".");
+    assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s7|t2|proceed");
+  }
+
+  @Test
+  void heldLinesBeyondTheMemoryBudgetGoToASpoolFileAndComeBackInOrder() throws Exception {
+    String[] lines = new String[3003];
+    lines[0] = "From: a@example.com";
+    lines[1] = "";
+    for (int i = 2; i < 3002; i++) {
+      lines[i] = "line " + i + " " + "z".repeat(60);
+    }
+    lines[3002] = ".";
+    List<String> out = run(HANDSHAKE + data("s8", lines), new MemoryBudget(2048));
+    List<String> echoed = echoed(out, "s8");
+    assertThat(echoed.subList(echoed.indexOf(""), echoed.size()))
+        .containsExactlyElementsOf(List.of(lines).subList(1, lines.length));
+    try (var files = Files.list(spoolDir)) {
+      assertThat(files).as("the spool file is deleted").isEmpty();
+    }
+    assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s8|t2|proceed");
   }
 }
