@@ -10,6 +10,7 @@ import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.opensmtpd.OpenSmtpdFilter;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.service.Frontends;
+import org.dkimrelay.relay.service.ServiceException;
 import org.dkimrelay.relay.spool.Spooler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,7 +47,12 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
         new MessagePipeline(engine, new RelayMetrics(), config.log().explain());
     // Lines are bytes to us: Latin-1 both ways gives every byte back as it came.
     PrintStream out = new PrintStream(context.stdout(), false, StandardCharsets.ISO_8859_1);
-    Spooler spooler = Frontends.spooler(config, Frontends.memoryBudget());
+    Spooler spooler;
+    try {
+      spooler = Frontends.spooler(config, Frontends.memoryBudget());
+    } catch (ServiceException e) {
+      throw new UserError(e.getMessage());
+    }
     try {
       new OpenSmtpdFilter(
               pipeline, spooler, config.listen().maxMessageSize().bytes(), context.clock(), out)

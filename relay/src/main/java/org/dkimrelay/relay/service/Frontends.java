@@ -2,6 +2,7 @@ package org.dkimrelay.relay.service;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -66,15 +67,21 @@ public final class Frontends {
     return new MemoryBudget(SPOOL_MEMORY_BUDGET);
   }
 
-  /** The spool (private files in the temp directory) under {@code budget}. */
+  /**
+   * The spool under {@code budget}: private files in a directory of the temp directory that is this
+   * user's own ({@code dkimrelay-spool-USER}), since the relay and an OpenSMTPD filter may run as
+   * different users on one machine.
+   */
   public static Spooler spooler(RelayConfig config, MemoryBudget budget) {
-    Path directory = Path.of(System.getProperty("java.io.tmpdir"), "dkimrelay-spool");
+    String user = System.getProperty("user.name");
+    Path directory = Path.of(System.getProperty("java.io.tmpdir"), "dkimrelay-spool-" + user);
     try {
-      if (!Files.isDirectory(directory)) {
+      if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
         Files.createDirectories(
             directory,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       }
+      requireOwnPrivate(directory, user);
       Spooler spooler =
           new Spooler(
               directory,
@@ -87,6 +94,26 @@ public final class Frontends {
     } catch (IOException e) {
       throw new ServiceException(
           "cannot use the spool directory " + directory + ": " + e.getMessage());
+    }
+  }
+
+  /** Another user's directory there could read or swap the messages spooled in it. */
+  private static void requireOwnPrivate(Path directory, String user) throws IOException {
+    String owner = Files.getOwner(directory, LinkOption.NOFOLLOW_LINKS).getName();
+    String mode =
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS));
+    if (!owner.equals(user) || !mode.endsWith("------")) {
+      throw new ServiceException(
+          "the spool directory "
+              + directory
+              + " belongs to "
+              + owner
+              + " with mode "
+              + mode
+              + ", not to "
+              + user
+              + " alone: remove it and start again");
     }
   }
 
