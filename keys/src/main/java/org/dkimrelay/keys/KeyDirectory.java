@@ -138,8 +138,10 @@ public final class KeyDirectory {
       throw new KeyToolException(
           "no key '" + selector + "' for " + domain + " in " + root + " (see 'keys list')");
     }
-    unsafePermissions(keyFile)
-        .or(() -> unsafeOwner(keyFile, System.getProperty("user.name")))
+    String user = System.getProperty("user.name");
+    unsafeDirectories(keyFile, user)
+        .or(() -> unsafePermissions(keyFile))
+        .or(() -> unsafeOwner(keyFile, user))
         .ifPresent(
             problem -> {
               throw new KeyToolException(problem);
@@ -175,6 +177,65 @@ public final class KeyDirectory {
       return Optional.empty();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Says what is wrong when someone other than {@code runningUser} (or root) could replace the key
+   * file: the keys directory, the domain directory, and for a symbolic link the directory of its
+   * target (the file itself is judged by its target) must be neither writable by group or others
+   * nor owned by another user, as OpenDKIM's RequireSafeKeys asks.
+   */
+  Optional<String> unsafeDirectories(Path keyFile, String runningUser) {
+    List<Path> directories = new ArrayList<>(List.of(root, keyFile.getParent()));
+    try {
+      if (Files.isSymbolicLink(keyFile)) {
+        directories.add(keyFile.toRealPath().getParent());
+      }
+    } catch (IOException e) {
+      return Optional.of("cannot follow " + keyFile + ": " + describe(e));
+    }
+    for (Path directory : directories) {
+      Optional<String> problem = unsafeDirectory(directory, runningUser);
+      if (problem.isPresent()) {
+        return problem;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> unsafeDirectory(Path directory, String runningUser) {
+    try {
+      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(directory);
+      if (mode.contains(PosixFilePermission.GROUP_WRITE)
+          || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
+        return Optional.of(
+            "directory "
+                + directory
+                + " is writable by group or others (mode "
+                + PosixFilePermissions.toString(mode)
+                + "), who could replace a key: run chmod go-w "
+                + directory);
+      }
+      String owner = Files.getOwner(directory).getName();
+      if (!owner.equals(runningUser) && !owner.equals("root")) {
+        return Optional.of(
+            "directory "
+                + directory
+                + " belongs to "
+                + owner
+                + ", not to "
+                + runningUser
+                + " who runs dkimrelay, and its owner could replace a key: run chown "
+                + runningUser
+                + " "
+                + directory);
+      }
+      return Optional.empty();
+    } catch (UnsupportedOperationException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.of("cannot check " + directory + ": " + describe(e));
     }
   }
 

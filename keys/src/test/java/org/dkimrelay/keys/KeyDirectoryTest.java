@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +60,69 @@ class KeyDirectoryTest {
         .isInstanceOf(KeyToolException.class)
         .hasMessageContaining("accessible by group or others")
         .hasMessageEndingWith("run chmod 600 " + keyFile);
+  }
+
+  @Test
+  void aKeysOrDomainDirectoryWritableByOthersIsRefusedWithTheChmodToRun() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp.resolve("keys"));
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    Path keyFile = directory.store(key, key.txtRecord(3600));
+    for (Path open : List.of(temp.resolve("keys"), keyFile.getParent())) {
+      Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+      assertThatThrownBy(() -> directory.load(key.domain(), key.selector()))
+          .isInstanceOf(KeyToolException.class)
+          .hasMessage(
+              "directory "
+                  + open
+                  + " is writable by group or others (mode rwxrwxrwx), who could replace a key:"
+                  + " run chmod go-w "
+                  + open);
+      Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-x---"));
+      assertThat(directory.load(key.domain(), key.selector()).record()).isEqualTo(key.record());
+    }
+  }
+
+  @Test
+  void aSymlinkedKeyIsJudgedByItsTargetAndTheTargetsDirectory() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp.resolve("keys"));
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    Path keyFile = directory.store(key, key.txtRecord(3600));
+    Path planted = Files.createDirectory(temp.resolve("planted"));
+    Path target = Files.move(keyFile, planted.resolve("other.pem"));
+    Files.createSymbolicLink(keyFile, target);
+    assertThat(directory.load(key.domain(), key.selector()).record()).isEqualTo(key.record());
+
+    Files.setPosixFilePermissions(planted, PosixFilePermissions.fromString("rwxrwxrwx"));
+    assertThatThrownBy(() -> directory.load(key.domain(), key.selector()))
+        .hasMessageContaining("directory " + planted + " is writable by group or others");
+    Files.setPosixFilePermissions(planted, PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> directory.load(key.domain(), key.selector()))
+        .hasMessageContaining("accessible by group or others");
+  }
+
+  @Test
+  void aDomainDirectoryOwnedBySomeoneElseIsRefusedWithTheChownToRun() throws IOException {
+    KeyDirectory directory = new KeyDirectory(temp.resolve("keys"));
+    DkimKey key = PemKeysTest.generate(KeyAlgorithm.ED25519);
+    Path keyFile = directory.store(key, key.txtRecord(3600));
+    String me = Files.getOwner(keyFile).getName();
+    assertThat(directory.unsafeDirectories(keyFile, me)).isEmpty();
+    if (me.equals("root")) { // only root can give a directory away
+      Files.setOwner(
+          keyFile.getParent(),
+          temp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+      assertThatThrownBy(() -> directory.load(key.domain(), key.selector()))
+          .hasMessage(
+              "directory "
+                  + keyFile.getParent()
+                  + " belongs to nobody, not to root who runs dkimrelay, and its owner could"
+                  + " replace a key: run chown root "
+                  + keyFile.getParent());
+    } else {
+      assertThat(directory.unsafeDirectories(keyFile, "dkimrelay-test-stranger"))
+          .hasValueSatisfying(problem -> assertThat(problem).contains("belongs to " + me));
+    }
   }
 
   @Test
