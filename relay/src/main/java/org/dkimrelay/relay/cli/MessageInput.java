@@ -20,7 +20,7 @@ final class MessageInput {
         new Spooler(
             Path.of(System.getProperty("java.io.tmpdir")),
             MEMORY_THRESHOLD,
-            new MemoryBudget(MEMORY_THRESHOLD), // one message
+            new MemoryBudget(MAX_HEADER_BYTES + MEMORY_THRESHOLD), // one message's header and body
             MAX_HEADER_BYTES,
             Long.MAX_VALUE);
     try {

@@ -73,26 +73,10 @@ public final class MilterServer {
   private final ServerSocketChannel listener;
   private final Semaphore sessions;
   private final ExecutorService workers;
-  private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+  private final Set<MilterConnection> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger counter = new AtomicInteger();
   private final ScheduledExecutorService reaper;
   private volatile boolean stopping;
-
-  /** One MTA connection, and the time after which the reaper closes it if it has not moved on. */
-  private static final class Connection {
-    final SocketChannel channel;
-    final MilterSession session;
-    volatile long deadline; // System.nanoTime()
-
-    Connection(SocketChannel channel, MilterSession session) {
-      this.channel = channel;
-      this.session = session;
-    }
-
-    void expectWithin(Duration wait) {
-      deadline = System.nanoTime() + wait.toNanos();
-    }
-  }
 
   /** Binds the socket now, so a bad address or a busy port stops start-up. */
   public MilterServer(Settings settings, MessagePipeline pipeline) throws IOException {
@@ -129,9 +113,9 @@ public final class MilterServer {
   /** Closes connections whose peer did not send in time: their slot is free again. */
   private void closeStalled() {
     long now = System.nanoTime();
-    for (Connection connection : open) {
-      if (now - connection.deadline > 0) {
-        LOG.info("milter: the MTA sent nothing in time, closing its connection");
+    for (MilterConnection connection : open) {
+      if (connection.overdue(now)) {
+        LOG.info("milter={} the peer sent nothing in time: closing", connection.id);
         closeQuietly(connection.channel);
       }
     }
@@ -207,8 +191,9 @@ public final class MilterServer {
 
   private void serve(SocketChannel channel) {
     String id = "m" + counter.incrementAndGet();
-    Connection connection =
-        new Connection(
+    MilterConnection connection =
+        new MilterConnection(
+            id,
             channel,
             new MilterSession(
                 pipeline,
@@ -237,7 +222,7 @@ public final class MilterServer {
   }
 
   /** Packets in, answers out, until the MTA quits or closes. */
-  private void exchange(Connection connection, Streams streams) throws IOException {
+  private void exchange(MilterConnection connection, Streams streams) throws IOException {
     Runnable packetStarted = () -> connection.expectWithin(prompt());
     while (true) {
       List<MilterPacket> answer;
@@ -247,6 +232,7 @@ public final class MilterServer {
         if (packet.isEmpty() || packet.get().command() == MilterProtocol.QUIT) {
           return;
         }
+        connection.answering();
         try {
           answer = connection.session.handle(packet.get());
         } finally {

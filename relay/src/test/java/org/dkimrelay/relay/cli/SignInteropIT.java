@@ -105,6 +105,17 @@ class SignInteropIT {
   }
 
   @Test
+  void aHeaderBlockOfTwoMebibytesIsSignedNotRefusedForMemory() {
+    String filler = ("X-Filler: " + "f".repeat(1000) + "\r\n").repeat(2048);
+    byte[] message =
+        ("From: Alice <alice@example.com>\r\nSubject: large header\r\n" + filler + "\r\nbody\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    CliRun run = CliRun.withInput(home, message, "sign");
+    assertThat(run.exit()).as(run.err()).isZero();
+    assertThat(new String(run.bytes(), StandardCharsets.US_ASCII)).startsWith("DKIM-Signature:");
+  }
+
+  @Test
   void missingAndDuplicateFromAreRefusedWithOneLine() {
     for (Corpus.Message message : List.of(Corpus.MISSING_FROM, Corpus.DUPLICATE_FROM)) {
       CliRun run = CliRun.withInput(home, message.bytes(), "sign");
