@@ -11,7 +11,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -163,48 +162,24 @@ final class HostileSoak {
   }
 
   private void macros() throws IOException {
-    byte[] value = new byte[1024 * 1024 - 64];
-    Arrays.fill(value, (byte) 'm');
     try (MilterClient client = MilterClient.connect(milterPort)) {
       client.negotiate();
       for (int i = 0; !over(); i++) {
-        byte[] data =
-            new MilterPacket.Data()
-                .string("{m" + i + "}")
-                .string(new String(value, StandardCharsets.ISO_8859_1))
-                .packet(MilterProtocol.MACRO)
-                .data();
-        byte[] withCommand = new byte[data.length + 1];
-        withCommand[0] = MilterProtocol.MAIL;
-        System.arraycopy(data, 0, withCommand, 1, data.length);
-        client.send(new MilterPacket(MilterProtocol.MACRO, withCommand));
+        client.send(MilterClient.mebibyteMacro("{m" + i + "}"));
         count("1 MiB macros");
       }
     }
   }
 
   private void headerBlocks() throws IOException {
-    byte[] value = new byte[64 * 1024 - 64];
-    Arrays.fill(value, (byte) 'h');
-    MilterPacket field =
-        new MilterPacket.Data()
-            .string("X-Filler")
-            .string(new String(value, StandardCharsets.ISO_8859_1))
-            .packet(MilterProtocol.HEADER);
+    MilterPacket field = MilterClient.fillerHeader();
     try (MilterClient client = MilterClient.connect(milterPort)) {
       client.negotiate();
-      client.send(MilterClient.connectPacket());
-      client.send(new MilterPacket.Data().string("<a@example.com>").packet(MilterProtocol.MAIL));
-      client.receive();
+      client.startMessage();
       for (int k = 0; k < 60; k++) {
         client.send(field);
       }
-      client.send(MilterPacket.of(MilterProtocol.BODY_END));
-      for (MilterPacket answer = client.receive();
-          answer.command() == MilterProtocol.INSERT_HEADER;
-          answer = client.receive()) {
-        // the signature of a header block that fitted; the end is CONTINUE or a 452 reply
-      }
+      client.endMessage(); // signed if it fitted the budget, else 452 4.3.1
       count("3.75 MiB header blocks");
     }
   }

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.dkimrelay.relay.spool.MemoryBudget;
@@ -100,13 +101,8 @@ final class MilterClient implements Closeable {
     }
     send(new MilterPacket(MilterProtocol.BODY, body.getBytes(StandardCharsets.ISO_8859_1)));
     expectUnless(MilterProtocol.NO_REPLY_BODY);
-    send(MilterPacket.of(MilterProtocol.BODY_END));
-    for (MilterPacket answer = receive(); ; answer = receive()) {
-      answers.add(answer);
-      if (answer.command() != MilterProtocol.INSERT_HEADER) {
-        return answers;
-      }
-    }
+    answers.addAll(endMessage());
+    return answers;
   }
 
   /** SMFIC_CONNECT for a client at 127.0.0.1, as milter8.c sends it. */
@@ -117,6 +113,55 @@ final class MilterClient implements Closeable {
     connect.writeBytes(new byte[] {0x30, 0x39}); // the client's port, network order
     connect.writeBytes("127.0.0.1\0".getBytes(StandardCharsets.US_ASCII));
     return new MilterPacket(MilterProtocol.CONNECT, connect.toByteArray());
+  }
+
+  /** A header field of almost 64 KiB: a packet as large as an ordinary one gets. */
+  static MilterPacket fillerHeader() {
+    byte[] value = new byte[64 * 1024 - 64];
+    Arrays.fill(value, (byte) 'h');
+    return new MilterPacket.Data()
+        .string("X-Filler")
+        .string(new String(value, StandardCharsets.ISO_8859_1))
+        .packet(MilterProtocol.HEADER);
+  }
+
+  /** SMFIC_MACRO for MAIL with one macro {@code name} of almost 1 MiB. */
+  static MilterPacket mebibyteMacro(String name) {
+    byte[] value = new byte[1024 * 1024 - 64];
+    Arrays.fill(value, (byte) 'm');
+    byte[] pair =
+        new MilterPacket.Data()
+            .string(name)
+            .string(new String(value, StandardCharsets.ISO_8859_1))
+            .packet(MilterProtocol.MACRO)
+            .data();
+    byte[] data = new byte[pair.length + 1];
+    data[0] = MilterProtocol.MAIL; // the command the macros belong to
+    System.arraycopy(pair, 0, data, 1, pair.length);
+    return new MilterPacket(MilterProtocol.MACRO, data);
+  }
+
+  /** Starts a message from 127.0.0.1 (CONNECT, MAIL); the MAIL answer must be continue. */
+  void startMessage() throws IOException {
+    send(connectPacket());
+    expectUnless(MilterProtocol.NO_REPLY_CONNECT);
+    send(new MilterPacket.Data().string("<a@example.com>").packet(MilterProtocol.MAIL));
+    MilterPacket answer = receive();
+    if (answer.command() != MilterProtocol.CONTINUE) {
+      throw new IOException("MAIL was answered '" + (char) answer.command() + "'");
+    }
+  }
+
+  /** Ends the message; returns the answers up to the first that is not an inserted header. */
+  List<MilterPacket> endMessage() throws IOException {
+    send(MilterPacket.of(MilterProtocol.BODY_END));
+    List<MilterPacket> answers = new ArrayList<>();
+    for (MilterPacket answer = receive(); ; answer = receive()) {
+      answers.add(answer);
+      if (answer.command() != MilterProtocol.INSERT_HEADER) {
+        return answers;
+      }
+    }
   }
 
   private void expectUnless(int noReplyFlag) throws IOException {

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
@@ -47,11 +46,7 @@ class MilterHostileIT {
   private static RelayProcess start(String milterLines) throws IOException {
     Path keys = dir.resolve("keys");
     if (!Files.isDirectory(keys)) {
-      ExternalTool.Result keygen =
-          ExternalTool.run(
-              RelayProcess.command(
-                  List.of(), "keygen", "example.com", "--selector", "r1", "--keys", keys + ""));
-      assertThat(keygen.exit()).as(keygen.toString()).isZero();
+      RelayProcess.keygen(keys, "example.com", "r1", "rsa");
     }
     Path config =
         RelayConfigFile.write(
@@ -133,16 +128,8 @@ class MilterHostileIT {
   void twoHundredFiftyFourMacrosOfAMebibyteEachAreNotKept() throws Exception {
     try (MilterClient attacker = MilterClient.connect(relay.milterPort())) {
       attacker.negotiate();
-      byte[] value = new byte[MEBIBYTE - 64];
-      Arrays.fill(value, (byte) 'm');
-      String text = new String(value, StandardCharsets.ISO_8859_1);
       for (int i = 0; i < 254; i++) {
-        MilterPacket.Data macro = new MilterPacket.Data().string("{m" + i + "}").string(text);
-        byte[] data = macro.packet(MilterProtocol.MACRO).data();
-        byte[] withCommand = new byte[data.length + 1];
-        withCommand[0] = MilterProtocol.MAIL;
-        System.arraycopy(data, 0, withCommand, 1, data.length);
-        attacker.send(new MilterPacket(MilterProtocol.MACRO, withCommand));
+        attacker.send(MilterClient.mebibyteMacro("{m" + i + "}"));
       }
       List<MilterPacket> answers = attacker.message("alice@example.com", BODY);
       assertThat(MilterClient.insertedSignatures(answers)).hasSize(1);
@@ -153,12 +140,11 @@ class MilterHostileIT {
   @Test
   void aHundredConnectionsOfFourMebibytesOfHeaderFieldsAreRefusedWithATempfailNotAnOutage()
       throws Exception {
-    byte[] value = new byte[64 * 1024 - 64];
-    Arrays.fill(value, (byte) 'h');
-    MilterPacket field =
+    MilterPacket field = MilterClient.fillerHeader();
+    MilterPacket from =
         new MilterPacket.Data()
-            .string("X-Filler")
-            .string(new String(value, StandardCharsets.ISO_8859_1))
+            .string("From")
+            .string(" <alice@example.com>")
             .packet(MilterProtocol.HEADER);
     List<MilterClient> senders = new ArrayList<>();
     List<String> endings = new ArrayList<>();
@@ -166,28 +152,15 @@ class MilterHostileIT {
       for (int i = 0; i < 100; i++) {
         MilterClient sender = MilterClient.connect(relay.milterPort());
         sender.negotiate(); // every no-reply flag: headers stream without answers
-        sender.send(MilterClient.connectPacket());
-        sender.send(new MilterPacket.Data().string("<a@example.com>").packet(MilterProtocol.MAIL));
-        assertThat(sender.receive().command()).isEqualTo(MilterProtocol.CONTINUE);
-        sender.send(
-            new MilterPacket.Data()
-                .string("From")
-                .string(" <alice@example.com>")
-                .packet(MilterProtocol.HEADER));
+        sender.startMessage();
+        sender.send(from);
         for (int k = 0; k < 60; k++) { // 3.75 MiB, under the 4 MiB limit for one message
           sender.send(field);
         }
         senders.add(sender);
       }
       for (MilterClient sender : senders) {
-        sender.send(MilterPacket.of(MilterProtocol.BODY_END));
-        List<MilterPacket> answers = new ArrayList<>();
-        for (MilterPacket answer = sender.receive(); ; answer = sender.receive()) {
-          answers.add(answer);
-          if (answer.command() != MilterProtocol.INSERT_HEADER) {
-            break;
-          }
-        }
+        List<MilterPacket> answers = sender.endMessage();
         endings.add(
             MilterClient.reply(answers)
                 .orElse(MilterClient.insertedSignatures(answers).isEmpty() ? "none" : "signed"));

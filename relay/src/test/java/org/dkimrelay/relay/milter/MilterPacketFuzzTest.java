@@ -7,23 +7,14 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import org.dkimrelay.keys.Cidr;
-import org.dkimrelay.keys.DkimKeyGenerator;
-import org.dkimrelay.keys.KeyAlgorithm;
-import org.dkimrelay.keys.Selector;
-import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.dkim.DkimSigner;
-import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
-import org.dkimrelay.relay.dkim.SigningTable;
-import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.dkimrelay.relay.spool.MemoryBudget;
+import org.dkimrelay.relay.testing.TestKeys;
 
 /**
  * Fuzz target: a whole milter connection from whatever anyone reaching the milter port sends. The
@@ -34,28 +25,7 @@ import org.dkimrelay.relay.spool.MemoryBudget;
  */
 class MilterPacketFuzzTest {
   private static final MessagePipeline PIPELINE =
-      new MessagePipeline(
-          new SigningEngine(
-              new SigningTable(List.of(key()), true),
-              new DkimSigner(SigningPolicy.defaults(), java.time.Clock.systemUTC()),
-              false,
-              true),
-          new RelayMetrics(),
-          false);
-
-  private static SigningKey key() {
-    try {
-      return new SigningKey(
-          new DkimKeyGenerator(new SecureRandom())
-              .generate(
-                  SigningDomain.parse("example.com"),
-                  Selector.parse("e1"),
-                  KeyAlgorithm.ED25519,
-                  0));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
+      TestKeys.pipeline(Clock.systemUTC(), TestKeys.ed25519("example.com", "e1"));
 
   @FuzzTest(maxDuration = "60s")
   void milterConnection(byte[] input) {

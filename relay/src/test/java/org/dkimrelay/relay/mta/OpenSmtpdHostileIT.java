@@ -3,21 +3,16 @@ package org.dkimrelay.relay.mta;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
@@ -37,70 +32,22 @@ class OpenSmtpdHostileIT {
   private static final Duration LONG = Duration.ofSeconds(240);
   private static final int LARGE = 30 * 1024 * 1024; // under OpenSMTPD's 35 MB default limit
 
-  private static Path dir;
-  private static RecordingUpstream sink;
-  private static OpenSmtpdInstance smtpd;
-  private static int port;
+  private static FilteredSmtpd smtpd;
   private static Map<String, String> records;
 
   @BeforeAll
   static void smtpdWithTheFilter() throws Exception {
-    dir = OpenSmtpdInstance.directory();
-    Path keys = dir.resolve("keys");
-    ExternalTool.Result keygen =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of(), "keygen", "example.com", "--selector", "r1", "--keys", keys + ""));
-    assertThat(keygen.exit()).as(keygen.toString()).isZero();
-    String zone =
-        keygen.out().lines().filter(line -> line.contains(" IN TXT ")).findFirst().orElseThrow();
+    smtpd = FilteredSmtpd.prepare();
+    Path keys = smtpd.keys();
     records =
-        Map.of(
-            "r1._domainkey.example.com",
-            zone.substring(zone.indexOf(" IN TXT ") + 8).replace("\" \"", "").replace("\"", ""));
-    Path relayConfig =
-        Files.writeString(dir.resolve("dkimrelay.toml"), "[signing]\nkeys = \"" + keys + "\"\n");
-    OpenSmtpdInstance.chown("opensmtpd", dir);
-    sink = RecordingUpstream.start();
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = socket.getLocalPort();
-    }
-    String filter =
-        String.join(
-            " ",
-            RelayProcess.command(
-                OpenSmtpdInstance.copyJar(dir),
-                List.of("-Xmx256m"),
-                "opensmtpd-filter",
-                "--config",
-                relayConfig.toString()));
-    Path config =
-        Files.writeString(
-            dir.resolve("smtpd.conf"),
-            String.join(
-                "\n",
-                "filter \"dkim\" proc-exec \"" + filter + "\"",
-                "listen on 127.0.0.1 port " + port + " filter \"dkim\"",
-                "action \"out\" relay host smtp://127.0.0.1:" + sink.port(),
-                "match from any for any action \"out\"",
-                ""));
-    smtpd = OpenSmtpdInstance.start(config, port, dir.resolve("smtpd.log"));
+        Map.of("r1._domainkey.example.com", RelayProcess.keygen(keys, "example.com", "r1", "rsa"));
+    smtpd.start(List.of("-Xmx256m"));
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (smtpd != null) {
       smtpd.close();
-    }
-    if (sink != null) {
-      sink.close();
-    }
-    if (dir != null) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(path);
-        }
-      }
     }
   }
 
@@ -122,7 +69,8 @@ class OpenSmtpdHostileIT {
   }
 
   private static byte[] deliveredWithSubject(String subject, int expected) throws Exception {
-    for (RecordingUpstream.Transaction transaction : sink.awaitTransactions(expected, LONG)) {
+    for (RecordingUpstream.Transaction transaction :
+        smtpd.sink().awaitTransactions(expected, LONG)) {
       String text = new String(transaction.content(), StandardCharsets.ISO_8859_1);
       if (text.contains("Subject: " + subject + "\r\n")) {
         return transaction.content();
@@ -133,7 +81,7 @@ class OpenSmtpdHostileIT {
 
   @Test
   void eightLargeMessagesAtOnceAreSpooledSignedAndDeliveredWhileSmtpdStaysUp() throws Exception {
-    int before = sink.transactions().size();
+    int before = smtpd.sink().transactions().size();
     ByteArrayOutputStream body = new ByteArrayOutputStream(LARGE);
     for (int line = 0; body.size() < LARGE; line++) {
       body.writeBytes(
@@ -149,7 +97,7 @@ class OpenSmtpdHostileIT {
       replies.add(
           clients.submit(
               () -> {
-                try (SmtpTestClient client = SmtpTestClient.connect(port)) {
+                try (SmtpTestClient client = SmtpTestClient.connect(smtpd.port())) {
                   client.reply();
                   client.command("EHLO client.test");
                   return client.sendMail("alice@example.com", "bob@example.org", message);
@@ -176,9 +124,9 @@ class OpenSmtpdHostileIT {
 
   @Test
   void aBareCrInsideALineArrivesUnchangedAndSigned() throws Exception {
-    int before = sink.transactions().size();
+    int before = smtpd.sink().transactions().size();
     byte[] message = message("bare-cr", "part one\rpart two\r\ninnocent\rconfig|ready\r\nend\r\n");
-    try (SmtpTestClient client = SmtpTestClient.connect(port)) {
+    try (SmtpTestClient client = SmtpTestClient.connect(smtpd.port())) {
       client.reply();
       client.command("EHLO client.test");
       assertThat(client.sendMail("alice@example.com", "bob@example.org", message))

@@ -5,9 +5,12 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.RelayProcess;
 
 /**
  * A running OpenSMTPD (Debian's binary, extracted by scripts/test) in the foreground with its own
@@ -32,13 +35,48 @@ public final class OpenSmtpdInstance implements AutoCloseable {
     return path;
   }
 
+  /**
+   * smtpd on 127.0.0.1:{@code port} with {@code dkimrelay opensmtpd-filter --config relayConfig}
+   * (its JVM given {@code jvmOptions}) on the listener, relaying all mail to 127.0.0.1:{@code
+   * sinkPort}; its configuration and log in {@code dir}.
+   */
+  public static OpenSmtpdInstance withFilter(
+      Path dir, Path relayConfig, List<String> jvmOptions, int port, int sinkPort)
+      throws Exception {
+    String filter =
+        String.join(
+            " ",
+            RelayProcess.command(
+                copyJar(dir), jvmOptions, "opensmtpd-filter", "--config", relayConfig.toString()));
+    Path config =
+        Files.writeString(
+            dir.resolve("smtpd.conf"),
+            String.join(
+                "\n",
+                "filter \"dkim\" proc-exec \"" + filter + "\"",
+                "listen on 127.0.0.1 port " + port + " filter \"dkim\"",
+                "action \"out\" relay host smtp://127.0.0.1:" + sinkPort,
+                "match from any for any action \"out\"",
+                ""));
+    return start(config, port, dir.resolve("smtpd.log"));
+  }
+
+  /** Deletes {@code dir} and all below it (a test's {@link #directory()}). */
+  public static void delete(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+
   /** Starts {@code smtpd -d -f config} and returns once it greets on {@code port} (bounded). */
   public static OpenSmtpdInstance start(Path config, int port, Path log) throws Exception {
     // The queue is compiled in and shared: what an interrupted run left there would be delivered
     // into this run's sink, unsigned or twice. Say so rather than measure or test the wrong mail.
     Path queue = Path.of("/var/spool/smtpd/queue");
     if (Files.isDirectory(queue)) {
-      try (java.util.stream.Stream<Path> left = Files.walk(queue)) {
+      try (Stream<Path> left = Files.walk(queue)) {
         long files = left.filter(Files::isRegularFile).count();
         if (files > 0) {
           throw new AssertionError(

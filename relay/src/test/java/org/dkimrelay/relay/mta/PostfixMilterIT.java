@@ -70,9 +70,9 @@ class PostfixMilterIT {
         Dnsmasq.start(
             List.of("local=/example.com/", "local=/example/"), dir.resolve("dns"), dnsPort);
     Path keys = dir.resolve("keys");
-    keygen(keys, "example.com", "r1", "rsa");
-    keygen(keys, "example.com", "e1", "ed25519");
-    keygen(keys, "xn--bcher-kva.example", "r1", "rsa");
+    RelayProcess.keygen(keys, "example.com", "r1", "rsa");
+    RelayProcess.keygen(keys, "example.com", "e1", "ed25519");
+    RelayProcess.keygen(keys, "xn--bcher-kva.example", "r1", "rsa");
     relayConfig =
         Files.writeString(
             dir.resolve("dkimrelay.toml"),
@@ -118,22 +118,6 @@ class PostfixMilterIT {
             "inet:127.0.0.1:" + milterPort,
             "--services",
             "127.0.0.1:" + submitPort + "/inet"));
-  }
-
-  private static void keygen(Path keys, String domain, String selector, String algorithm) {
-    ExternalTool.Result run =
-        ExternalTool.run(
-            RelayProcess.command(
-                List.of(),
-                "keygen",
-                domain,
-                "--selector",
-                selector,
-                "--algorithm",
-                algorithm,
-                "--keys",
-                keys.toString()));
-    assertThat(run.exit()).as(run.toString()).isZero();
   }
 
   private static RelayProcess startRelay() throws IOException {

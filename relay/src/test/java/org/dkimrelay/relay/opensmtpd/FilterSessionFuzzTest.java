@@ -11,23 +11,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import org.dkimrelay.keys.DkimKeyGenerator;
-import org.dkimrelay.keys.KeyAlgorithm;
-import org.dkimrelay.keys.Selector;
-import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.dkim.DkimSigner;
-import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
-import org.dkimrelay.relay.dkim.SigningTable;
-import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.Spooler;
+import org.dkimrelay.relay.testing.TestKeys;
 
 /**
  * Fuzz target: a whole filter session whose body lines are any bytes but LF (CR, "|", protocol
@@ -37,29 +27,8 @@ import org.dkimrelay.relay.spool.Spooler;
 class FilterSessionFuzzTest {
   private static final String HEADER = "From: a@example.com\nDate: x\nMessage-ID: <m@x>\n\n";
   private static final MessagePipeline PIPELINE =
-      new MessagePipeline(
-          new SigningEngine(
-              new SigningTable(List.of(key()), true),
-              new DkimSigner(SigningPolicy.defaults(), Clock.systemUTC()),
-              false,
-              true),
-          new RelayMetrics(),
-          false);
+      TestKeys.pipeline(Clock.systemUTC(), TestKeys.ed25519("example.com", "e1"));
   private static final Path SPOOL = spoolDirectory();
-
-  private static SigningKey key() {
-    try {
-      return new SigningKey(
-          new DkimKeyGenerator(new SecureRandom())
-              .generate(
-                  SigningDomain.parse("example.com"),
-                  Selector.parse("e1"),
-                  KeyAlgorithm.ED25519,
-                  0));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   private static Path spoolDirectory() {
     try {

@@ -9,24 +9,15 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import org.dkimrelay.keys.DkimKeyGenerator;
-import org.dkimrelay.keys.KeyAlgorithm;
-import org.dkimrelay.keys.Selector;
-import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.relay.dkim.DkimSigner;
-import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
-import org.dkimrelay.relay.dkim.SigningTable;
-import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.Spooler;
+import org.dkimrelay.relay.testing.TestKeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,15 +32,8 @@ class OpenSmtpdFilterTest {
   private static SigningKey key;
 
   @BeforeAll
-  static void key() throws Exception {
-    key =
-        new SigningKey(
-            new DkimKeyGenerator(new SecureRandom())
-                .generate(
-                    SigningDomain.parse("example.com"),
-                    Selector.parse("e1"),
-                    KeyAlgorithm.ED25519,
-                    0));
+  static void key() {
+    key = TestKeys.ed25519("example.com", "e1");
   }
 
   @TempDir static Path spoolDir;
@@ -60,15 +44,7 @@ class OpenSmtpdFilterTest {
 
   /** The filter's output lines, split at LF only (a CR is data, as on the wire). */
   private static List<String> run(String input, MemoryBudget budget) throws Exception {
-    MessagePipeline pipeline =
-        new MessagePipeline(
-            new SigningEngine(
-                new SigningTable(List.of(key), true),
-                new DkimSigner(SigningPolicy.defaults(), CLOCK),
-                false,
-                true),
-            new RelayMetrics(),
-            false);
+    MessagePipeline pipeline = TestKeys.pipeline(CLOCK, key);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, false, StandardCharsets.ISO_8859_1);
     Spooler spooler = new Spooler(spoolDir, 4096, budget, 64 * 1024, 1 << 30);

@@ -20,6 +20,7 @@ import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.testing.TestKeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,15 +30,8 @@ class MessagePipelineTest {
   private static SigningKey key;
 
   @BeforeAll
-  static void key() throws Exception {
-    key =
-        new SigningKey(
-            new DkimKeyGenerator(new SecureRandom())
-                .generate(
-                    SigningDomain.parse("example.com"),
-                    Selector.parse("e1"),
-                    KeyAlgorithm.ED25519,
-                    0));
+  static void key() {
+    key = TestKeys.ed25519("example.com", "e1");
   }
 
   private static MessagePipeline pipeline(boolean rejectUnknown, boolean rejectMalformed) {

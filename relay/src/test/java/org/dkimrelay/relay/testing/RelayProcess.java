@@ -98,6 +98,31 @@ public final class RelayProcess implements AutoCloseable {
     return command;
   }
 
+  /**
+   * Runs {@code keygen} of the jar as users do; returns the TXT record's value (the strings of its
+   * zone form joined), for the outside verifiers.
+   */
+  public static String keygen(Path keys, String domain, String selector, String algorithm) {
+    ExternalTool.Result run =
+        ExternalTool.run(
+            command(
+                List.of(),
+                "keygen",
+                domain,
+                "--selector",
+                selector,
+                "--algorithm",
+                algorithm,
+                "--keys",
+                keys.toString()));
+    if (run.exit() != 0) {
+      throw new AssertionError("keygen failed: " + run);
+    }
+    String zone =
+        run.out().lines().filter(line -> line.contains(" IN TXT ")).findFirst().orElseThrow();
+    return zone.substring(zone.indexOf(" IN TXT ") + 8).replace("\" \"", "").replace("\"", "");
+  }
+
   /** The jar the build made. */
   public static Path jar() {
     return Path.of("target", "dkimrelay.jar").toAbsolutePath();
