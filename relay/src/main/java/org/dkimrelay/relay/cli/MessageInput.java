@@ -15,14 +15,16 @@ final class MessageInput {
 
   private MessageInput() {}
 
-  static SpooledMessage read(CliContext context, OutputStream bodyTap) {
+  /** Lines longer than {@code lineLengthLimit} come out broken, as an MTA would send them. */
+  static SpooledMessage read(CliContext context, OutputStream bodyTap, int lineLengthLimit) {
     Spooler spooler =
         new Spooler(
             Path.of(System.getProperty("java.io.tmpdir")),
             MEMORY_THRESHOLD,
             new MemoryBudget(MAX_HEADER_BYTES + MEMORY_THRESHOLD), // one message's header and body
             MAX_HEADER_BYTES,
-            Long.MAX_VALUE);
+            Long.MAX_VALUE,
+            lineLengthLimit);
     try {
       return spooler.spool(context.stdin(), bodyTap);
     } catch (SpoolException e) {

@@ -52,7 +52,8 @@ final class SignCommand implements Callable<Integer> {
     SigningEngine engine = options.engine(context);
     MessagePipeline.Message signing =
         new MessagePipeline(engine, new RelayMetrics(), false).begin("sign");
-    try (SpooledMessage message = MessageInput.read(context, signing.body())) {
+    try (SpooledMessage message =
+        MessageInput.read(context, signing.body(), config.signing().lineLengthLimit())) {
       if (explain) {
         explain(engine, config, message);
         return ExitCode.OK;

@@ -52,7 +52,8 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     KeyRecordSource source =
         records != null ? offline(records) : resolver.dns(options.config(context));
-    try (SpooledMessage message = MessageInput.read(context, OutputStream.nullOutputStream());
+    // verified as received: no line is broken (0)
+    try (SpooledMessage message = MessageInput.read(context, OutputStream.nullOutputStream(), 0);
         InputStream body = message.openBody()) {
       HeaderBlock headers;
       try {

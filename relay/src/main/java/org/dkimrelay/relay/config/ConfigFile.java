@@ -240,9 +240,10 @@ record ConfigFile(
       SigningConfig.UnknownDomain unknownDomain,
       SigningConfig.OnMalformed onMalformed,
       Boolean requirePublished,
-      Interval expire) {
+      Interval expire,
+      Integer lineLengthLimit) {
     static final SigningTable EMPTY =
-        new SigningTable(null, null, null, null, null, null, null, null, null);
+        new SigningTable(null, null, null, null, null, null, null, null, null, null);
 
     SigningConfig settings() {
       return new SigningConfig(
@@ -254,7 +255,8 @@ record ConfigFile(
           or(unknownDomain, SigningConfig.UnknownDomain.PASS),
           or(onMalformed, SigningConfig.OnMalformed.REJECT),
           or(requirePublished, false),
-          Optional.ofNullable(expire));
+          Optional.ofNullable(expire),
+          or(lineLengthLimit, SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT));
     }
 
     static SigningTable of(SigningConfig s) {
@@ -267,7 +269,8 @@ record ConfigFile(
           s.unknownDomain(),
           s.onMalformed(),
           s.requirePublished(),
-          s.expire().orElse(null));
+          s.expire().orElse(null),
+          s.lineLengthLimit());
     }
   }
 

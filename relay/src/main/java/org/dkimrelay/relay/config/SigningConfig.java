@@ -19,12 +19,14 @@ public record SigningConfig(
     UnknownDomain unknownDomain,
     OnMalformed onMalformed,
     boolean requirePublished,
-    Optional<Interval> expire) {
+    Optional<Interval> expire,
+    int lineLengthLimit) {
 
   public SigningConfig {
     headers = List.copyOf(headers);
     oversign = List.copyOf(oversign);
-    policy(headers, oversign, canonicalization, expire); // validates now, naming the section
+    // validates now, naming the section
+    policy(headers, oversign, canonicalization, expire, lineLengthLimit);
   }
 
   /** The same settings signing with the keys in {@code directory}. */
@@ -38,24 +40,27 @@ public record SigningConfig(
         unknownDomain,
         onMalformed,
         requirePublished,
-        expire);
+        expire,
+        lineLengthLimit);
   }
 
   /** The signing policy these settings describe. */
   public SigningPolicy policy() {
-    return policy(headers, oversign, canonicalization, expire);
+    return policy(headers, oversign, canonicalization, expire, lineLengthLimit);
   }
 
   private static SigningPolicy policy(
       List<String> headers,
       List<String> oversign,
       String canonicalization,
-      Optional<Interval> expire) {
+      Optional<Interval> expire,
+      int lineLengthLimit) {
     return new SigningPolicy(
         headers,
         Set.copyOf(oversign),
         Canonicalization.Pair.parse(canonicalization),
-        expire.map(Interval::duration));
+        expire.map(Interval::duration),
+        lineLengthLimit);
   }
 
   /** {@code signing.unknown-domain}: mail whose From domain has no key. */

@@ -11,14 +11,20 @@ import java.util.regex.Pattern;
 
 /**
  * What a signature covers and how: the header fields to sign, those to oversign (list once more
- * than present, so none can be added later, RFC 6376 §8.15), canonicalisation, and an optional
- * expiry ({@code x=}). Never {@code l=} (§8.2), never rsa-sha1 (RFC 8301).
+ * than present, so none can be added later, RFC 6376 §8.15), canonicalisation, an optional expiry
+ * ({@code x=}), and the longest body line the next MTA sends unbroken ({@code lineLengthLimit},
+ * Postfix's smtp_line_length_limit; 0 when none is broken): the body is signed as it will be
+ * delivered. Never {@code l=} (§8.2), never rsa-sha1 (RFC 8301).
  */
 public record SigningPolicy(
     List<String> headers,
     Set<String> oversign,
     Canonicalization.Pair canonicalization,
-    Optional<Duration> expire) {
+    Optional<Duration> expire,
+    int lineLengthLimit) {
+
+  /** RFC 5322 §2.1.1: at most 998 octets a line; Postfix breaks longer ones at this length. */
+  public static final int DEFAULT_LINE_LENGTH_LIMIT = 998;
 
   private static final Pattern FIELD_NAME = Pattern.compile("[!-9;-~]+"); // RFC 5322 §3.6.8
 
@@ -67,6 +73,12 @@ public record SigningPolicy(
     if (expire.isPresent() && (expire.get().isNegative() || expire.get().isZero())) {
       throw new IllegalArgumentException("expire must be positive");
     }
+    if (lineLengthLimit != 0
+        && (lineLengthLimit < 78 || lineLengthLimit > DEFAULT_LINE_LENGTH_LIMIT)) {
+      throw new IllegalArgumentException(
+          "line-length-limit must be 0 (no line broken) or 78 to 998 (RFC 5322 §2.1.1), as"
+              + " Postfix's smtp_line_length_limit is set");
+    }
   }
 
   public static SigningPolicy defaults() {
@@ -74,7 +86,8 @@ public record SigningPolicy(
         DEFAULT_HEADERS,
         Set.copyOf(DEFAULT_OVERSIGN),
         new Canonicalization.Pair(Canonicalization.RELAXED, Canonicalization.RELAXED),
-        Optional.empty());
+        Optional.empty(),
+        DEFAULT_LINE_LENGTH_LIMIT);
   }
 
   /**

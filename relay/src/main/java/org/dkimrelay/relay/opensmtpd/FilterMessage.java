@@ -19,6 +19,7 @@ import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.spool.HeaderBuffer;
+import org.dkimrelay.relay.spool.LongLineFolder;
 import org.dkimrelay.relay.spool.SpoolStore;
 
 /**
@@ -66,20 +67,22 @@ final class FilterMessage implements Closeable {
     if (size > maxSize || lineCut || storageFailure != null) {
       return; // counted, not kept: refused at the end
     }
-    byte[] raw = (line + "\n").getBytes(StandardCharsets.ISO_8859_1);
+    String unstuffed = line.startsWith(".") ? line.substring(1) : line; // RFC 5321 §4.5.2
+    byte[] bytes = (unstuffed + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    // a line over the limit goes on broken, as signed: no MTA after us breaks it again
+    int limit = signing.lineLengthLimit();
+    long kept;
     try {
-      held.write(raw, 0, raw.length);
+      kept = hold(limit > 0 && unstuffed.length() > limit ? broken(line) : line);
     } catch (IOException e) {
       storageFailure = e;
       return;
     }
-    String unstuffed = line.startsWith(".") ? line.substring(1) : line; // RFC 5321 §4.5.2
-    byte[] bytes = (unstuffed + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
     if (inBody) {
       write(bytes);
       return;
     }
-    headerLines++;
+    headerLines += kept;
     if (unstuffed.isEmpty()) {
       inBody = true;
       return;
@@ -88,6 +91,25 @@ final class FilterMessage implements Closeable {
     hasDate |= lower.startsWith("date:");
     hasMessageId |= lower.startsWith("message-id:");
     header.write(bytes);
+  }
+
+  /** Keeps {@code lines} (LF-separated) for the echo; returns how many lines they are. */
+  private long hold(String lines) throws IOException {
+    byte[] raw = (lines + "\n").getBytes(StandardCharsets.ISO_8859_1);
+    held.write(raw, 0, raw.length);
+    return lines.chars().filter(c -> c == '\n').count() + 1;
+  }
+
+  /**
+   * A data line (still dot-stuffed) broken as {@link LongLineFolder} breaks it, as data lines
+   * joined by LF; only the first can start with a dot, the others start with a space.
+   */
+  private String broken(String line) {
+    boolean stuffed = line.startsWith(".");
+    byte[] bytes = (stuffed ? line.substring(1) : line).getBytes(StandardCharsets.ISO_8859_1);
+    byte[] broken = LongLineFolder.breakLines(bytes, signing.lineLengthLimit());
+    return (stuffed ? "." : "")
+        + new String(broken, StandardCharsets.ISO_8859_1).replace("\r\n", "\n");
   }
 
   /**

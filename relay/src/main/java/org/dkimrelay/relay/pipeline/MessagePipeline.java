@@ -1,6 +1,8 @@
 package org.dkimrelay.relay.pipeline;
 
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,6 +15,7 @@ import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.spool.LongLineFolder;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,21 +113,41 @@ public final class MessagePipeline {
   public final class Message {
     private final SigningEngine engine;
     private final BodyHasher bodyHasher;
+    private final LongLineFolder body; // hashed as the next MTA will send it
     private final String session;
 
     private Message(SigningEngine engine, String session) {
       this.engine = engine;
       this.bodyHasher = engine.newBodyHasher();
+      this.body = new LongLineFolder(bodyHasher, lineLengthLimit());
       this.session = session;
     }
 
-    /** Where the body goes as it arrives: CRLF line endings, the bytes that will be delivered. */
-    public OutputStream body() {
-      return bodyHasher;
+    /** The longest body line the next MTA sends unbroken (0: none is broken). */
+    public int lineLengthLimit() {
+      return engine.signer().policy().lineLengthLimit();
     }
 
-    /** Decides and signs, given the header block as it will be delivered (ending in CRLF CRLF). */
-    public Verdict finish(byte[] headerBlock) {
+    /**
+     * Where the body goes as it arrives: CRLF line endings, the bytes the MTA has. Lines longer
+     * than the policy's line length limit are hashed broken, as the next MTA will send them.
+     */
+    public OutputStream body() {
+      return body;
+    }
+
+    /**
+     * Decides and signs, given the header block as the MTA has it (ending in CRLF CRLF); a header
+     * line over the line length limit is signed broken, as the next MTA will send it (a fold, RFC
+     * 5322 §2.2.3).
+     */
+    public Verdict finish(byte[] received) {
+      try {
+        body.finish();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a hash in memory: cannot happen
+      }
+      byte[] headerBlock = LongLineFolder.breakLines(received, lineLengthLimit());
       if (explain) {
         LOG.info("session={} explain: {}", session, engine.explain(headerBlock).summary());
       }

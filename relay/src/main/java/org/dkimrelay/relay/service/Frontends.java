@@ -88,7 +88,8 @@ public final class Frontends {
               SPOOL_MEMORY_THRESHOLD,
               budget,
               MAX_HEADER_BYTES,
-              config.listen().maxMessageSize().bytes());
+              config.listen().maxMessageSize().bytes(),
+              config.signing().lineLengthLimit());
       spooler.removeStaleFiles(); // left by a process that was killed mid-message
       return spooler;
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package org.dkimrelay.relay.spool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,22 +28,26 @@ public final class Spooler {
   private final MemoryBudget memory;
   private final int maxHeaderBytes;
   private final long maxMessageBytes;
+  private final int lineLengthLimit;
 
   /**
-   * {@code memoryThreshold}: the largest body kept in memory; {@code memory}: what all bodies in
-   * memory at once may take.
+   * {@code memoryThreshold}: the largest body kept in memory; {@code memory}: what all messages in
+   * memory at once may take; {@code lineLengthLimit}: body lines longer than this are broken as
+   * they are spooled, as the next MTA would break them (0: none is).
    */
   public Spooler(
       Path directory,
       int memoryThreshold,
       MemoryBudget memory,
       int maxHeaderBytes,
-      long maxMessageBytes) {
+      long maxMessageBytes,
+      int lineLengthLimit) {
     this.directory = directory;
     this.memoryThreshold = memoryThreshold;
     this.memory = memory;
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxMessageBytes = maxMessageBytes;
+    this.lineLengthLimit = lineLengthLimit;
   }
 
   /**
@@ -59,6 +64,7 @@ public final class Spooler {
         normalizer.write(buffer, 0, read);
       }
       normalizer.finish();
+      splitter.finishBody();
       splitter.checkLimits();
       return splitter.toMessage(normalizer.eightBit());
     } catch (IOException | SpoolException | RuntimeException e) {
@@ -112,11 +118,17 @@ public final class Spooler {
     return new HeaderBuffer(memory, maxHeaderBytes);
   }
 
-  /** Splits normalised bytes at the first empty line into header block and body storage. */
+  /**
+   * Splits normalised bytes at the first empty line into header block and body storage; the body
+   * passes the long-line folder on its way to the tap and the store, so what is hashed is what is
+   * sent.
+   */
   private final class Splitter extends OutputStream {
     private final OutputStream bodyTap;
     private final HeaderBuffer header = newHeaderBuffer();
     private final SpoolStore body = newStore();
+    private final LongLineFolder bodyOut = new LongLineFolder(new BodySink(), lineLengthLimit);
+    private final LongLineFolder headerOut = new LongLineFolder(new HeaderSink(), lineLengthLimit);
     private boolean inBody;
     private long total;
     private boolean dropped; // over the size limit, or the store failed: counting, keeping nothing
@@ -143,8 +155,13 @@ public final class Spooler {
       int end = offset + length;
       int i = inBody ? offset : headerPart(bytes, offset, end);
       if (i < end) {
-        writeBody(bytes, i, end - i);
+        bodyOut.write(bytes, i, end - i);
       }
+    }
+
+    void finishBody() throws IOException {
+      headerOut.finish();
+      bodyOut.finish();
     }
 
     /** Takes header bytes up to the end of the header block; returns where the body starts. */
@@ -161,20 +178,46 @@ public final class Spooler {
         }
       }
       lastFour = seen;
-      header.write(bytes, offset, i - offset);
+      try {
+        headerOut.write(bytes, offset, i - offset);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // into memory: cannot happen
+      }
       return i;
     }
 
-    private void writeBody(byte[] bytes, int offset, int length) throws IOException {
-      bodyTap.write(bytes, offset, length);
-      if (dropped) {
-        return;
+    /** The header block, lines broken (a fold), into the header buffer. */
+    private final class HeaderSink extends OutputStream {
+      @Override
+      public void write(int b) {
+        write(new byte[] {(byte) b}, 0, 1);
       }
-      try {
-        body.write(bytes, offset, length);
-      } catch (IOException e) {
-        storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-        discard();
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) {
+        header.write(bytes, offset, length);
+      }
+    }
+
+    /** The body, lines broken: to the tap (the hash), and kept unless it is being dropped. */
+    private final class BodySink extends OutputStream {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) throws IOException {
+        bodyTap.write(bytes, offset, length);
+        if (dropped) {
+          return;
+        }
+        try {
+          body.write(bytes, offset, length);
+        } catch (IOException e) {
+          storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+          discard();
+        }
       }
     }
 

@@ -12,6 +12,7 @@ import java.util.Random;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.Canonicalization;
 import org.dkimrelay.relay.smtp.DataDecoding;
+import org.dkimrelay.relay.spool.LongLineFolder;
 import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.spool.Spooler;
@@ -38,7 +39,8 @@ public final class PassBenchmark {
     DotStuffing.write(message, wire);
     byte[] wireBytes = wire.toByteArray();
     Path spoolDir = Files.createTempDirectory("dkimrelay-passes-");
-    Spooler spooler = new Spooler(spoolDir, 1 << 21, new MemoryBudget(1 << 21), 1 << 20, 1L << 30);
+    Spooler spooler =
+        new Spooler(spoolDir, 1 << 21, new MemoryBudget(1 << 21), 1 << 20, 1L << 30, 998);
 
     System.out.printf(
         Locale.ROOT, "a %,d-byte message, ms per message, one thread:%n", message.length);
@@ -50,6 +52,15 @@ public final class PassBenchmark {
               spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream())) {
             spooled.bodySize();
           }
+        });
+    report(
+        "long-line breaking at 998 (no line is long)",
+        () -> {
+          LongLineFolder folder = new LongLineFolder(OutputStream.nullOutputStream(), 998);
+          for (int at = 0; at < body.length; at += 64 * 1024) {
+            folder.write(body, at, Math.min(64 * 1024, body.length - at));
+          }
+          folder.finish();
         });
     report("body canonicalisation (relaxed) + SHA-256", () -> relaxedHash(body));
     byte[] sourceLines = smtpSourceBody(body.length);

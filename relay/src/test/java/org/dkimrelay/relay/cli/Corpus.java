@@ -35,6 +35,33 @@ public final class Corpus {
 
   private Corpus() {}
 
+  private static String longLine(int octets) {
+    StringBuilder line = new StringBuilder(octets);
+    while (line.length() < octets) {
+      line.append("0123456789");
+    }
+    return line.substring(0, octets);
+  }
+
+  /** The messages with a line over 998 octets: body lines in plain text, base64, QP; a header. */
+  public static List<Message> longLines() {
+    return signable().stream().filter(Corpus::hasLongLine).toList();
+  }
+
+  /**
+   * The corpus as OpenSMTPD takes it: without the 100,000-octet line, which smtpd itself refuses
+   * ("500 5.0.0 Line too long", measured with 6.8) before any filter sees it.
+   */
+  public static List<Message> forOpenSmtpd() {
+    return signable().stream().filter(m -> !m.name().equals(OPENSMTPD_REFUSES)).toList();
+  }
+
+  public static final String OPENSMTPD_REFUSES = "100000-octet line";
+
+  private static boolean hasLongLine(Message message) {
+    return message.name().contains("-octet ") || message.name().startsWith("long line in");
+  }
+
   public static List<Message> signable() {
     List<Message> list = new ArrayList<>();
     add(list, "plain", BASIC + "\r\nHello Bob.\r\n");
@@ -80,6 +107,33 @@ public final class Corpus {
         list,
         "998-char lines",
         BASIC + "\r\n" + "a".repeat(998) + "\r\n" + "b".repeat(998) + "\r\n");
+    for (int octets : new int[] {999, 1500, 5000, 100_000}) {
+      add(
+          list,
+          octets + "-octet line",
+          BASIC + "\r\nbefore\r\n" + longLine(octets) + "\r\nafter\r\n");
+    }
+    add(
+        list,
+        "long line in a base64 part",
+        BASIC
+            + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b2\"\r\n\r\n"
+            + "--b2\r\nContent-Type: text/plain\r\n\r\nsee the attachment\r\n"
+            + "--b2\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + Base64.getEncoder().encodeToString(longLine(3000).getBytes(StandardCharsets.US_ASCII))
+            + "\r\n--b2--\r\n");
+    add(
+        list,
+        "long line in a quoted-printable part",
+        BASIC
+            + "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"
+            + "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>"
+            + longLine(1500).replace("5", "=3D")
+            + "</p>\r\n");
+    add(
+        list,
+        "1,200-octet header field",
+        BASIC.replace("Subject: Hello", "Subject: " + longLine(1200)) + "\r\nbody\r\n");
     add(
         list,
         "white space in body",
@@ -198,6 +252,35 @@ public final class Corpus {
       }
       out.write(b);
     }
-    return out.toByteArray();
+    return brokenAsPostfixSends(out.toString(StandardCharsets.ISO_8859_1), 998)
+        .getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /**
+   * {@code body} with its lines broken as Postfix's SMTP client breaks them for
+   * smtp_line_length_limit, written the direct way: {@code limit} octets, then CRLF SP and at most
+   * {@code limit} - 1 octets a line; a line of exactly {@code limit} octets is left alone.
+   */
+  public static String brokenAsPostfixSends(String body, int limit) {
+    StringBuilder out = new StringBuilder();
+    int start = 0;
+    while (start < body.length()) {
+      int crlf = body.indexOf("\r\n", start);
+      int end = crlf < 0 ? body.length() : crlf;
+      String line = body.substring(start, end);
+      int spaceLeft = limit;
+      int at = 0;
+      while (line.length() - at > spaceLeft) {
+        out.append(line, at, at + spaceLeft).append("\r\n ");
+        at += spaceLeft;
+        spaceLeft = limit - 1;
+      }
+      out.append(line.substring(at));
+      if (crlf >= 0) {
+        out.append("\r\n");
+      }
+      start = crlf < 0 ? body.length() : crlf + 2;
+    }
+    return out.toString();
   }
 }

@@ -74,6 +74,7 @@ class ConfigLoaderTest {
         "milter open      | '[milter]\naddress = \"inet:0.0.0.0:8891\"\nallow = [\"0.0.0.0/0\"]' | allow lets every address in: narrow allow to your MTA's addresses",
         "milter 0666      | '[milter]\naddress = \"unix:/run/m.sock\"\nsocket-mode = \"0666\"' | socket-mode '0666' lets every local user connect and have mail signed",
         "milter 0662      | '[milter]\nsocket-mode = \"0662\"'          | socket-mode '0662' lets every local user connect",
+        "line limit 5000  | '[signing]\nline-length-limit = 5000'   | signing: line-length-limit must be 0 (no line broken) or 78 to 998",
         "milter timeout   | '[milter]\ntimeout = \"0s\"'                | test.toml:2: milter.timeout: '0s' is not a duration",
       })
   void badConfigNamesFileLineAndProblem(String label, String toml, String message) {

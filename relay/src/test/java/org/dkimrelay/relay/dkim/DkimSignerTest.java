@@ -89,7 +89,8 @@ class DkimSignerTest {
             List.of("From", "To", "Subject", "Cc", "List-Id"),
             Set.of("from", "cc"),
             new Canonicalization.Pair(Canonicalization.RELAXED, Canonicalization.RELAXED),
-            Optional.empty());
+            Optional.empty(),
+            SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT);
     assertThat(policy.signedHeaderNames(HeaderBlock.parse(HEADERS)))
         .containsExactly("from", "from", "to", "subject", "cc");
   }
@@ -101,7 +102,8 @@ class DkimSignerTest {
             SigningPolicy.DEFAULT_HEADERS,
             Set.copyOf(SigningPolicy.DEFAULT_OVERSIGN),
             new Canonicalization.Pair(Canonicalization.SIMPLE, Canonicalization.SIMPLE),
-            Optional.of(Duration.ofDays(7)));
+            Optional.of(Duration.ofDays(7)),
+            SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT);
     String field = sign(policy, TestKeys.rfc8463("football.example.com", "brisbane")).get(0).text();
     assertThat(field)
         .contains("t=1528637909; x=" + (1528637909 + 7 * 86400) + ";")
@@ -135,7 +137,8 @@ class DkimSignerTest {
             List.of("FROM", "TITLE-ID", "Subject"),
             Set.of("TITLE-ID"),
             new Canonicalization.Pair(Canonicalization.RELAXED, Canonicalization.RELAXED),
-            Optional.empty());
+            Optional.empty(),
+            SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT);
     SigningKey key = TestKeys.rfc8463("football.example.com", "brisbane");
     Locale saved = Locale.getDefault();
     try {

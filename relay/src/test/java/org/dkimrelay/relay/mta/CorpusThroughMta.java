@@ -24,9 +24,10 @@ final class CorpusThroughMta {
 
   private CorpusThroughMta() {}
 
-  /** Sends every corpus message over one session; returns them as the sink received them. */
-  static List<byte[]> send(int port, RecordingUpstream sink, Duration limit) throws Exception {
-    List<Corpus.Message> corpus = Corpus.signable();
+  /** Sends {@code corpus} over one session; returns the messages as the sink received them. */
+  static List<byte[]> send(
+      int port, RecordingUpstream sink, List<Corpus.Message> corpus, Duration limit)
+      throws Exception {
     int before = sink.transactions().size();
     try (SmtpTestClient client = SmtpTestClient.connect(port)) {
       client.reply();

@@ -52,8 +52,8 @@ class OpenSmtpdFilterIT {
 
   @Test
   void theInteropCorpusArrivesSignedAndPassesBothOutsideVerifiers() throws Exception {
-    List<Corpus.Message> corpus = Corpus.signable();
-    List<byte[]> delivered = CorpusThroughMta.send(smtpd.port(), smtpd.sink(), LONG);
+    List<Corpus.Message> corpus = Corpus.forOpenSmtpd();
+    List<byte[]> delivered = CorpusThroughMta.send(smtpd.port(), smtpd.sink(), corpus, LONG);
     for (int i = 0; i < corpus.size(); i++) {
       CorpusThroughMta.verify(corpus.get(i), delivered.get(i), records);
       // OpenSMTPD adds Date: after the filter when it is missing: the filter added it first
@@ -79,6 +79,15 @@ class OpenSmtpdFilterIT {
               client.sendMail(
                   "x@example.net", "unknown@example.org", Corpus.UNKNOWN_DOMAIN.bytes()))
           .startsWith("250");
+      // smtpd's own limit, before any filter: a line this long never reaches dkimrelay
+      byte[] refusedBySmtpd =
+          Corpus.signable().stream()
+              .filter(m -> m.name().equals(Corpus.OPENSMTPD_REFUSES))
+              .findFirst()
+              .orElseThrow()
+              .bytes();
+      assertThat(client.sendMail("a@example.com", "long@example.org", refusedBySmtpd))
+          .isEqualTo("500 5.0.0 Line too long");
     }
     byte[] unknown = smtpd.sink().awaitTransactions(before + 1, LONG).get(before).content();
     assertThat(new String(unknown, StandardCharsets.ISO_8859_1))

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.dkimrelay.relay.cli.Corpus;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
@@ -130,6 +131,33 @@ class PostfixChainIT {
     assertThat(check.out())
         .contains("missing: master.cf service 127.0.0.1:" + relayPort + "/inet")
         .contains("ok: master.cf service dkimrelay/unix");
+  }
+
+  @Test
+  @Order(2)
+  void longLinesArriveSignedAndVerifiedAfterPostfixBreaksThem() throws Exception {
+    List<Corpus.Message> messages = Corpus.longLines();
+    int before = sink.transactions().size();
+    try (SmtpTestClient client = SmtpTestClient.connect(submitPort)) {
+      client.reply();
+      client.command("EHLO client.test");
+      for (Corpus.Message message : messages) {
+        assertThat(client.sendMail("alice@example.com", "bob@example.org", message.bytes()))
+            .as(message.name())
+            .startsWith("250");
+      }
+    }
+    List<RecordingUpstream.Transaction> arrived =
+        sink.awaitTransactions(before + messages.size(), Duration.ofSeconds(120));
+    for (RecordingUpstream.Transaction transaction : arrived.subList(before, arrived.size())) {
+      byte[] delivered = transaction.content();
+      String text = new String(delivered, StandardCharsets.ISO_8859_1);
+      assertThat(text.lines()).allMatch(line -> line.length() <= 998);
+      ExternalTool.Result dkimpy = Oracles.dkimpyVerify(delivered, relay.records());
+      assertThat(dkimpy.out()).as(dkimpy.toString()).contains("pass d=example.com");
+      ExternalTool.Result perl = Oracles.mailDkimVerify(delivered, relay.records());
+      assertThat(perl.out()).as(perl.toString()).contains("pass d=example.com");
+    }
   }
 
   @Test

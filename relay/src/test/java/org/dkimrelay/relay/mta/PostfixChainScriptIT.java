@@ -66,4 +66,44 @@ class PostfixChainScriptIT {
         .contains("postconf -c " + dir + " -P 'submission/inet/smtpd_milters=inet:127.0.0.1:8891'")
         .contains("postconf -c " + dir + " -e 'milter_protocol=6'");
   }
+
+  @Test
+  void checkWarnsWhenPostfixWouldBreakLinesOrReencodeAfterSigning() throws Exception {
+    Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
+    Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
+    assertThat(
+            ExternalTool.run(
+                    List.of(
+                        "postconf",
+                        "-c",
+                        dir.toString(),
+                        "-M",
+                        "submission/inet=submission inet n - y - - smtpd"))
+                .exit())
+        .isZero();
+    assertThat(chain("--apply").exit()).isZero();
+    assertThat(chain("--check").out()).doesNotContain("warning:"); // 998 both, conversion off
+
+    postconf("smtp_line_length_limit=990", "disable_mime_output_conversion=no");
+    ExternalTool.Result check = chain("--check");
+    assertThat(check.out())
+        .contains(
+            "warning: main.cf smtp_line_length_limit = 990 but dkimrelay signs lines broken at 998")
+        .contains("a body line longer than 990 would arrive with a broken signature")
+        .contains("warning: main.cf disable_mime_output_conversion = no lets Postfix re-encode");
+
+    Path ours =
+        Files.writeString(dir.resolve("dkimrelay.toml"), "[signing]\nline-length-limit = 990\n");
+    assertThat(chain("--check", "--config", ours.toString()).out())
+        .doesNotContain("smtp_line_length_limit");
+    ExternalTool.Result filter = chain("--content-filter", "--check");
+    assertThat(filter.out()).contains("warning: main.cf smtp_line_length_limit = 990");
+  }
+
+  private void postconf(String... settings) {
+    for (String setting : settings) {
+      assertThat(ExternalTool.run(List.of("postconf", "-c", dir.toString(), "-e", setting)).exit())
+          .isZero();
+    }
+  }
 }

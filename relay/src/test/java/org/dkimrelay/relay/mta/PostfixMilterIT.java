@@ -147,7 +147,7 @@ class PostfixMilterIT {
   @Order(2)
   void theInteropCorpusArrivesSignedAndPassesBothOutsideVerifiers() throws Exception {
     List<Corpus.Message> corpus = Corpus.signable();
-    List<byte[]> delivered = CorpusThroughMta.send(submitPort, sink, LONG);
+    List<byte[]> delivered = CorpusThroughMta.send(submitPort, sink, corpus, LONG);
     for (int i = 0; i < corpus.size(); i++) {
       CorpusThroughMta.verify(corpus.get(i), delivered.get(i), relay.records());
     }

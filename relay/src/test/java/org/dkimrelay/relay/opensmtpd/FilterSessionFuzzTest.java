@@ -59,7 +59,7 @@ class FilterSessionFuzzTest {
     PrintStream out = new PrintStream(bytes, false, StandardCharsets.ISO_8859_1);
     new OpenSmtpdFilter(
             PIPELINE,
-            new Spooler(SPOOL, 1024, budget, 64 * 1024, 1L << 30),
+            new Spooler(SPOOL, 1024, budget, 64 * 1024, 1L << 30, 0),
             1 << 30,
             Clock.systemUTC(),
             out)

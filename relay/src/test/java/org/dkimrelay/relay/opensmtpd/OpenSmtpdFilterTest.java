@@ -47,7 +47,7 @@ class OpenSmtpdFilterTest {
     MessagePipeline pipeline = TestKeys.pipeline(CLOCK, key);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, false, StandardCharsets.ISO_8859_1);
-    Spooler spooler = new Spooler(spoolDir, 4096, budget, 64 * 1024, 1 << 30);
+    Spooler spooler = new Spooler(spoolDir, 4096, budget, 64 * 1024, 1 << 30, 998);
     new OpenSmtpdFilter(pipeline, spooler, 1024 * 1024, CLOCK, out)
         .run(new ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)));
     assertThat(budget.used()).as("memory given back").isZero();
@@ -220,5 +220,33 @@ class OpenSmtpdFilterTest {
       assertThat(files).as("the spool file is deleted").isEmpty();
     }
     assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s8|t2|proceed");
+  }
+
+  @Test
+  void aBodyLineOverTheLimitIsSentOnBrokenAsSignedKeepingItsDotStuffing() throws Exception {
+    String line = "..dot then " + "w".repeat(1500);
+    List<String> out =
+        run(
+            HANDSHAKE
+                + data("s9", "From: a@example.com", "Date: x", "Message-ID: <m@x>", "", line, "."));
+    List<String> echoed = echoed(out, "s9");
+    List<String> body = echoed.subList(echoed.indexOf("") + 1, echoed.size() - 1);
+    String unstuffed = line.substring(1);
+    assertThat(body)
+        .containsExactly("." + unstuffed.substring(0, 998), " " + unstuffed.substring(998));
+    assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s9|t2|proceed");
+  }
+
+  @Test
+  void aLongHeaderLineIsSentOnBrokenAndTheAddedFieldsStillEndTheHeader() throws Exception {
+    String subject = "Subject: " + "v".repeat(1200);
+    List<String> out = run(HANDSHAKE + data("s10", "From: a@example.com", subject, "", "x", "."));
+    List<String> echoed = echoed(out, "s10");
+    int from = echoed.indexOf("From: a@example.com");
+    assertThat(echoed.get(from + 1)).isEqualTo(subject.substring(0, 998));
+    assertThat(echoed.get(from + 2)).isEqualTo(" " + subject.substring(998));
+    assertThat(echoed.get(from + 3)).startsWith("Date: ");
+    assertThat(echoed.get(from + 4)).startsWith("Message-ID: ");
+    assertThat(echoed.subList(from + 5, echoed.size())).containsExactly("", "x", ".");
   }
 }

@@ -13,6 +13,7 @@ import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.cli.Corpus;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.FailingSignatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
@@ -67,6 +68,25 @@ class MessagePipelineTest {
     assertThat(send.fields().get(0).text()).startsWith("DKIM-Signature: v=1; a=ed25519-sha256;");
     assertThat(send.description())
         .isEqualTo("from=example.com signed=d=example.com s=e1 a=ed25519-sha256");
+  }
+
+  @Test
+  void aLongBodyLineIsHashedAsTheNextMtaWillBreakItAndShortLinesAsTheyAre() throws Exception {
+    String header = "From: a@example.com\r\nSubject: s\r\n\r\n";
+    String longBody = "short\r\n" + "q".repeat(2500) + "\r\n";
+    String broken = Corpus.brokenAsPostfixSends(longBody, 998);
+    assertThat(broken).isNotEqualTo(longBody);
+    Verdict asSent = run(pipeline(false, true), header, longBody);
+    Verdict asBroken = run(pipeline(false, true), header, broken);
+    assertThat(bodyHash(asSent)).isEqualTo(bodyHash(asBroken));
+    Verdict shortOnly = run(pipeline(false, true), header, "short\r\n");
+    assertThat(bodyHash(shortOnly)).isNotEqualTo(bodyHash(asSent));
+  }
+
+  private static String bodyHash(Verdict verdict) {
+    String field = ((Verdict.Send) verdict).fields().get(0).text().replaceAll("\\s+", "");
+    int bh = field.indexOf("bh=");
+    return field.substring(bh, field.indexOf(';', bh));
   }
 
   @Test

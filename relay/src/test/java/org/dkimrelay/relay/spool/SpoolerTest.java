@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collections;
 import java.util.List;
+import org.dkimrelay.relay.cli.Corpus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +23,7 @@ class SpoolerTest {
   @TempDir Path dir;
 
   private Spooler spooler(int threshold, long max) {
-    return new Spooler(dir, threshold, new MemoryBudget(Long.MAX_VALUE), 1024, max);
+    return new Spooler(dir, threshold, new MemoryBudget(Long.MAX_VALUE), 1024, max, 0);
   }
 
   private static byte[] ascii(String s) {
@@ -135,7 +136,7 @@ class SpoolerTest {
   @Test
   void bodiesStayInMemoryWhileTheSharedBudgetHasRoomAndGiveItBackWhenClosed() throws Exception {
     MemoryBudget budget = new MemoryBudget(6000);
-    Spooler spooler = new Spooler(dir, 10_000, budget, 1024, Long.MAX_VALUE);
+    Spooler spooler = new Spooler(dir, 10_000, budget, 1024, Long.MAX_VALUE, 0);
     byte[] message = ascii("A: 1\r\n\r\n" + "x".repeat(4000) + "\r\n");
     SpooledMessage first =
         spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream());
@@ -161,7 +162,7 @@ class SpoolerTest {
   @Test
   void aHeaderBlockTheBudgetCannotHoldIsATemporaryRefusal() {
     MemoryBudget budget = new MemoryBudget(10);
-    Spooler spooler = new Spooler(dir, 1 << 20, budget, 1 << 20, Long.MAX_VALUE);
+    Spooler spooler = new Spooler(dir, 1 << 20, budget, 1 << 20, Long.MAX_VALUE, 0);
     byte[] message = ascii("Subject: longer than ten bytes\r\n\r\nbody\r\n");
     assertThatThrownBy(
             () -> spooler.spool(new ByteArrayInputStream(message), OutputStream.nullOutputStream()))
@@ -174,7 +175,7 @@ class SpoolerTest {
   @Test
   void aRefusedMessageGivesItsMemoryBack() {
     MemoryBudget budget = new MemoryBudget(1 << 20);
-    Spooler spooler = new Spooler(dir, 1 << 20, budget, 1024, 4096);
+    Spooler spooler = new Spooler(dir, 1 << 20, budget, 1024, 4096, 0);
     ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "y".repeat(10_000)));
     assertThatThrownBy(() -> spooler.spool(in, OutputStream.nullOutputStream()))
         .isInstanceOf(SpoolException.class);
@@ -230,7 +231,7 @@ class SpoolerTest {
   void aSpoolFileThatCannotBeWrittenIsReportedAfterTheWholeMessageWasRead() throws Exception {
     Path notADirectory = Files.writeString(dir.resolve("occupied"), "a file, not a directory");
     Spooler spooler =
-        new Spooler(notADirectory, 16, new MemoryBudget(Long.MAX_VALUE), 1024, Long.MAX_VALUE);
+        new Spooler(notADirectory, 16, new MemoryBudget(Long.MAX_VALUE), 1024, Long.MAX_VALUE, 0);
     ByteArrayInputStream in = new ByteArrayInputStream(ascii("A: 1\r\n\r\n" + "x".repeat(100)));
     assertThatThrownBy(() -> spooler.spool(in, OutputStream.nullOutputStream()))
         .isInstanceOf(SpoolException.class)
@@ -238,5 +239,21 @@ class SpoolerTest {
         .extracting(e -> ((SpoolException) e).reason())
         .isEqualTo(SpoolException.Reason.NO_SPOOL_SPACE);
     assertThat(in.available()).isZero(); // read to the end: the SMTP session stays in step
+  }
+
+  @Test
+  void linesOverTheLimitAreSpooledBrokenHeaderAndBodyAndShortOnesUntouched() throws Exception {
+    String longLine = ".x" + "y".repeat(1200);
+    byte[] raw = ascii("Subject: " + "s".repeat(1200) + "\r\n\r\nshort\r\n" + longLine + "\r\n");
+    ByteArrayOutputStream tap = new ByteArrayOutputStream();
+    Spooler breaking = new Spooler(dir, 1 << 20, new MemoryBudget(1 << 20), 4096, 1 << 20, 998);
+    try (SpooledMessage message = breaking.spool(new ByteArrayInputStream(raw), tap)) {
+      String expectedBody = Corpus.brokenAsPostfixSends("short\r\n" + longLine + "\r\n", 998);
+      assertThat(bodyOf(message)).isEqualTo(expectedBody).contains("\r\n y");
+      assertThat(tap.toString(StandardCharsets.ISO_8859_1)).isEqualTo(expectedBody);
+      assertThat(new String(message.header(), StandardCharsets.ISO_8859_1))
+          .as("a long header line is broken as a fold")
+          .isEqualTo(Corpus.brokenAsPostfixSends("Subject: " + "s".repeat(1200) + "\r\n\r\n", 998));
+    }
   }
 }
