@@ -85,6 +85,13 @@ public final class LongLineFolder extends OutputStream {
       }
     }
     while (i < end) {
+      // Ordinary text: every line up to the last LF within the room left is short; skip them all.
+      int last = lastLf(bytes, i, Math.min(end, i + (limit - column) + 1));
+      if (last >= 0) {
+        column = 0;
+        i = last + 1;
+        continue;
+      }
       int lf = WordScan.indexOf(bytes, i, end, '\n');
       int contentEnd = lf;
       if (lf < end && lf > i && bytes[lf - 1] == '\r') {
@@ -121,6 +128,23 @@ public final class LongLineFolder extends OutputStream {
     }
     column += to - position;
     return start;
+  }
+
+  /** The last LF in {@code [from, to)}, or -1; eight bytes at a time from the end. */
+  private static int lastLf(byte[] bytes, int from, int to) {
+    int j = to - Long.BYTES;
+    for (; j >= from; j -= Long.BYTES) {
+      long marks = WordScan.equal(WordScan.word(bytes, j), '\n');
+      if (marks != 0) {
+        return j + Long.BYTES - 1 - (Long.numberOfLeadingZeros(marks) >>> 3);
+      }
+    }
+    for (int k = j + Long.BYTES - 1; k >= from; k--) {
+      if (bytes[k] == '\n') {
+        return k;
+      }
+    }
+    return -1;
   }
 
   private void contentByte(int b) throws IOException {

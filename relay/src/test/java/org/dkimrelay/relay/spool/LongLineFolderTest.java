@@ -94,4 +94,20 @@ class LongLineFolderTest {
       assertThat(fold(expected, limit)).isEqualTo(expected);
     }
   }
+
+  @Test
+  void mailSizedBodiesOfShortAndLongLinesMatchPostfixInChunksOfAnySize() throws IOException {
+    Random random = new Random(998);
+    for (int round = 0; round < 40; round++) {
+      StringBuilder body = new StringBuilder();
+      while (body.length() < 20_000) {
+        int length = random.nextInt(8) == 0 ? 900 + random.nextInt(2200) : random.nextInt(100);
+        body.append("w".repeat(length)).append(random.nextInt(30) == 0 ? "\r" : "").append("\r\n");
+      }
+      String text = body.toString();
+      int first = random.nextInt(text.length());
+      int second = first + random.nextInt(text.length() - first);
+      assertThat(fold(text, 998, first, second)).isEqualTo(postfix(text, 998));
+    }
+  }
 }
