@@ -34,9 +34,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The milter front-end: listens on TCP or a unix socket, one thread per MTA connection (Postfix
- * keeps one per smtpd process and reuses it for every message of its SMTP sessions). A connection
- * that breaks, or a connection over {@code maxSessions}, is closed: Postfix then applies {@code
- * milter_default_action = tempfail}, so the message stays with the MTA.
+ * keeps one per smtpd process and reuses it for every message of its SMTP sessions). Whoever
+ * connects can have mail signed, so a TCP peer outside {@code allow} is closed before anything is
+ * read. A connection that breaks, one over {@code maxSessions}, and one whose peer sends nothing in
+ * time is closed: Postfix then applies {@code milter_default_action = tempfail}, so the message
+ * stays with the MTA. Memory a peer can make us hold is bounded by the shared budget.
  */
 public final class MilterServer {
   private static final Logger LOG = LoggerFactory.getLogger(MilterServer.class);

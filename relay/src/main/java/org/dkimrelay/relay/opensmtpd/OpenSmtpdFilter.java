@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * smtp-in, holds each message's lines, sends back the DKIM-Signature field(s) and then the lines
  * unchanged, and at commit proceeds or rejects with the pipeline's reply. smtpd stops as a whole
  * when a filter exits or writes anything but protocol to stdout: so nothing else goes to {@code
- * out} (logs go to stderr), no input makes this loop end but end of input, and a message whose
- * handling fails is refused with 451 at commit, never passed on unsigned.
+ * out} (logs go to stderr), no input makes this loop end but end of input (or a protocol version it
+ * does not speak, which it must not guess at), and a message whose handling fails is refused with
+ * 451 at commit, never passed on unsigned. Messages are held in the spool, not on the heap.
  */
 public final class OpenSmtpdFilter {
   private static final Logger LOG = LoggerFactory.getLogger(OpenSmtpdFilter.class);
