@@ -1,6 +1,6 @@
 package org.dkimrelay.relay.cli;
 
-/** DESIGN.md: 0 ok, 1 a check failed, 2 usage or configuration error. */
+/** The exit status of every command: 0 ok, 1 a check failed, 2 usage or configuration error. */
 final class ExitCode {
   static final int OK = 0;
   static final int FAILED = 1;

@@ -42,7 +42,7 @@ public final class Main implements Runnable {
     System.err.println("dkimrelay: thread " + thread.getName() + " ended: " + e);
   }
 
-  /** Runs one command line; the exit status follows DESIGN.md (0 ok, 1 failed, 2 usage/config). */
+  /** Runs one command line; the exit status is 0 ok, 1 failed, 2 usage or configuration error. */
   static int run(CliContext context, PrintWriter out, PrintWriter err, String... args) {
     CommandLine commandLine = new CommandLine(new Main());
     commandLine.addSubcommand(new KeygenCommand(context));

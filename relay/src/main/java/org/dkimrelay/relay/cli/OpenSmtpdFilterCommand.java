@@ -10,6 +10,7 @@ import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.opensmtpd.OpenSmtpdFilter;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.service.Frontends;
+import org.dkimrelay.relay.service.RelayLogging;
 import org.dkimrelay.relay.service.ServiceException;
 import org.dkimrelay.relay.spool.Spooler;
 import picocli.CommandLine.Command;
@@ -35,6 +36,8 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     RelayConfig config = options.config(context);
+    // one line per message at INFO, as run logs: on stderr, which smtpd writes to its log
+    RelayLogging.configure(config.log().format());
     SigningEngine engine = options.engine(context);
     if (engine.table().keys().isEmpty()) {
       // As run does: a filter without keys would pass every message unsigned.

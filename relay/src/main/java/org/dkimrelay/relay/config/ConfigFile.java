@@ -9,9 +9,9 @@ import org.dkimrelay.relay.dkim.SigningPolicy;
 
 /**
  * {@code dkimrelay.toml} as written: plain data bound by Jackson, every key optional (null:
- * absent). {@link #settings()} fills in the defaults (DESIGN.md) and builds the validated {@link
- * RelayConfig}; {@link #of} writes every value back, which is what {@code run --print-config}
- * prints. Nulls stay inside this class.
+ * absent). {@link #settings()} fills in the defaults (README "Configuration") and builds the
+ * validated {@link RelayConfig}; {@link #of} writes every value back, which is what {@code run
+ * --print-config} prints. Nulls stay inside this class.
  */
 record ConfigFile(
     MilterTable milter,

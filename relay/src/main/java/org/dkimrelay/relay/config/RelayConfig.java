@@ -9,10 +9,10 @@ import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.rotation.RotationPolicy;
 
 /**
- * The whole configuration (DESIGN.md) as validated settings: every value present (an optional one
- * as {@link Optional}), paths as {@link Path}, choices as enums. {@link ConfigLoader} builds it
- * from {@code dkimrelay.toml} through {@link ConfigFile}, which fills the defaults that {@code run
- * --print-config} shows.
+ * The whole configuration (README "Configuration") as validated settings: every value present (an
+ * optional one as {@link Optional}), paths as {@link Path}, choices as enums. {@link ConfigLoader}
+ * builds it from {@code dkimrelay.toml} through {@link ConfigFile}, which fills the defaults that
+ * {@code run --print-config} shows.
  */
 public record RelayConfig(
     MilterConfig milter,

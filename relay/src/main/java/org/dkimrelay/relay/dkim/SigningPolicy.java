@@ -28,7 +28,7 @@ public record SigningPolicy(
 
   private static final Pattern FIELD_NAME = Pattern.compile("[!-9;-~]+"); // RFC 5322 §3.6.8
 
-  /** DESIGN.md's defaults. */
+  /** The fields signed by default (README "Configuration", signing.headers). */
   public static final List<String> DEFAULT_HEADERS =
       List.of(
           "From",

@@ -251,7 +251,7 @@ final class RelaySession {
     }
   }
 
-  /** One line per transaction (STYLE.md): session, client, what happened, reply, milliseconds. */
+  /** One line per transaction: session, client, what happened, reply, milliseconds. */
   private void log(String what, SmtpReply reply) {
     if (LOG.isInfoEnabled()) {
       LOG.info(line(what, reply));

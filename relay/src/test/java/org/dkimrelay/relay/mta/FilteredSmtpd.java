@@ -58,6 +58,11 @@ final class FilteredSmtpd implements AutoCloseable {
     return smtpd.alive();
   }
 
+  /** What smtpd logged, the filter's stderr included. */
+  String log() throws IOException {
+    return smtpd.log();
+  }
+
   @Override
   public void close() throws IOException {
     if (smtpd != null) {

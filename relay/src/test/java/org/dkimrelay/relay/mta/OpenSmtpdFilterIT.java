@@ -64,6 +64,11 @@ class OpenSmtpdFilterIT {
           .as(corpus.get(i).name() + ": one Date")
           .isEqualTo(1);
     }
+    // one line per message in smtpd's own log, as run logs them
+    assertThat(smtpd.log())
+        .containsPattern(
+            "INFO +OpenSmtpdFilter: opensmtpd session=\\S+ from=example.com signed=d=example.com"
+                + " s=\\S+ a=\\S+,d=example.com s=\\S+ a=\\S+ size=\\d+ reply=\"proceed\"");
     assertThat(smtpd.alive()).isTrue();
   }
 
