@@ -101,9 +101,14 @@ public final class Frontends {
   /** Another user's directory there could read or swap the messages spooled in it. */
   private static void requireOwnPrivate(Path directory, String user) throws IOException {
     String owner = Files.getOwner(directory, LinkOption.NOFOLLOW_LINKS).getName();
-    String mode =
-        PosixFilePermissions.toString(
-            Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS));
+    String mode;
+    try {
+      mode =
+          PosixFilePermissions.toString(
+              Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS));
+    } catch (UnsupportedOperationException e) {
+      return; // a file system without POSIX modes: nothing to check
+    }
     if (!owner.equals(user) || !mode.endsWith("------")) {
       throw new ServiceException(
           "the spool directory "
