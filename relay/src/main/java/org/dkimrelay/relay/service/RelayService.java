@@ -3,6 +3,9 @@ package org.dkimrelay.relay.service;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.NoSuchProviderException;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -114,8 +117,24 @@ public final class RelayService {
     try {
       return new MilterServer(settings, pipeline);
     } catch (IOException | RuntimeException e) {
-      throw new ServiceException("cannot listen on milter " + settings.address() + ": " + e);
+      throw new ServiceException(
+          "cannot listen on milter " + settings.address() + ": " + bindFailure(settings, e));
     }
+  }
+
+  /** Why a milter address could not be bound, with what to do: no raw exception text. */
+  private static String bindFailure(MilterServer.Settings settings, Exception e) {
+    Optional<Path> socket = settings.address().unix();
+    if (socket.isPresent() && !Files.isDirectory(socket.get().getParent())) {
+      return "the directory "
+          + socket.get().getParent()
+          + " does not exist: create it, writable by the user dkimrelay runs as";
+    }
+    if (e instanceof BindException) {
+      return "the address is in use: is OpenDKIM, or another dkimrelay, still running on it?"
+          + " Stop it, or choose another [milter] address";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   private void startFrontends() {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.dkimrelay.relay.testing.SmtpTestClient.expect;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -217,6 +219,34 @@ class RunIT {
     assertThat(unsafe.exit()).isEqualTo(2);
     assertThat(unsafe.stderr().strip().lines()).hasSize(1);
     assertThat(unsafe.stderr()).contains("run chmod 600 " + key);
+  }
+
+  @Test
+  void aMilterAddressThatCannotBeBoundSaysWhyAndWhatToDo() throws Exception {
+    CliRun.in(dir, "keygen", "example.com", "--keys", dir.resolve("keys").toString());
+    Path missing = dir.resolve("no-such-dir").resolve("milter.sock");
+    Path unixConfig = config(1, "[milter]\naddress = \"unix:" + missing + "\"\n");
+    ExternalTool.Result noDirectory =
+        jar(List.of("-Xmx64m"), "run", "--config", unixConfig.toString());
+    assertThat(noDirectory.exit()).isEqualTo(2);
+    assertThat(noDirectory.stderr().strip())
+        .isEqualTo(
+            "dkimrelay: cannot listen on milter unix:"
+                + missing
+                + ": the directory "
+                + missing.getParent()
+                + " does not exist: create it, writable by the user dkimrelay runs as");
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Path inetConfig =
+          config(1, "[milter]\naddress = \"inet:127.0.0.1:" + taken.getLocalPort() + "\"\n");
+      ExternalTool.Result inUse = jar(List.of("-Xmx64m"), "run", "--config", inetConfig.toString());
+      assertThat(inUse.exit()).isEqualTo(2);
+      assertThat(inUse.stderr().strip().lines()).hasSize(1);
+      assertThat(inUse.stderr())
+          .contains(
+              "the address is in use: is OpenDKIM, or another dkimrelay, still running on it?")
+          .doesNotContain("Exception");
+    }
   }
 
   @Test
