@@ -17,7 +17,6 @@ import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
-import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.slf4j.Logger;
@@ -214,10 +213,7 @@ final class MilterSession {
       return List.of(MilterPacket.of(CONTINUE));
     }
     try {
-      if (header.overflow() != HeaderBuffer.Overflow.NONE) {
-        return List.of(MilterHeaders.reply(headerNotKept()));
-      }
-      header.write(CRLF); // the empty line that ends the header block
+      header.write(CRLF); // the empty line that ends the header block (kept only if all was)
       if (header.overflow() != HeaderBuffer.Overflow.NONE) {
         return List.of(MilterHeaders.reply(headerNotKept()));
       }
@@ -269,12 +265,10 @@ final class MilterSession {
 
   /** The reply for a header block the buffer could not keep: too large, or no memory now. */
   private SmtpReply headerNotKept() {
-    SmtpReply reply;
+    SmtpReply reply = MessagePipeline.headerNotKept(header);
     if (header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT) {
-      reply = Replies.malformed("header block is over the limit of " + header.limit() + " bytes");
       pipeline.metrics().refused("header_too_large");
     } else {
-      reply = Replies.MEMORY_BUDGET_FULL;
       pipeline.metrics().tempfailed("memory");
     }
     log("refused: header not kept (" + header.overflow() + ") size=" + size, reply);

@@ -133,9 +133,9 @@ final class FilterMessage implements Closeable {
       header.write((field + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
     }
     header.write(new byte[] {'\r', '\n'});
-    if (header.overflow() != HeaderBuffer.Overflow.NONE) {
+    if (header.overflow() != HeaderBuffer.Overflow.NONE) { // kept only if all of it was
       out.accept(".");
-      return new Result(null, headerRefusal());
+      return new Result(null, MessagePipeline.headerNotKept(header));
     }
     Verdict verdict = signing.finish(header.toByteArray());
     if (verdict instanceof Verdict.Refuse refuse) {
@@ -150,7 +150,10 @@ final class FilterMessage implements Closeable {
     return new Result(verdict, null);
   }
 
-  /** The reply for a message that cannot be signed whatever its content: limits and storage. */
+  /**
+   * The reply for a message that cannot be signed whatever its content: its size, a cut line, the
+   * storage (a header block not kept shows once the header is complete).
+   */
   private SmtpReply refusalBeforeSigning() {
     if (size > maxSize) {
       return Replies.messageTooLarge(maxSize);
@@ -158,16 +161,7 @@ final class FilterMessage implements Closeable {
     if (lineCut) {
       return Replies.malformed("a line longer than " + FilterInput.MAX_LINE + " bytes");
     }
-    if (storageFailure != null) {
-      return Replies.NO_SPOOL_SPACE;
-    }
-    return header.overflow() != HeaderBuffer.Overflow.NONE ? headerRefusal() : null;
-  }
-
-  private SmtpReply headerRefusal() {
-    return header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT
-        ? Replies.malformed("header block is over the limit of " + header.limit() + " bytes")
-        : Replies.MEMORY_BUDGET_FULL;
+    return storageFailure != null ? Replies.NO_SPOOL_SPACE : null;
   }
 
   /** The held lines as they came, with the {@code added} fields at the end of the header. */

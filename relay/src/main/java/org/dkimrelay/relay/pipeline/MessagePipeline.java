@@ -15,6 +15,7 @@ import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.dkimrelay.relay.spool.LongLineFolder;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.slf4j.Logger;
@@ -86,6 +87,16 @@ public final class MessagePipeline {
         return Replies.NO_SPOOL_SPACE;
       }
     }
+  }
+
+  /**
+   * The reply for a header block that {@code header} could not keep (RFC 3463 codes in {@link
+   * Replies}): over its limit, a malformed message; the shared budget full, a temporary failure.
+   */
+  public static SmtpReply headerNotKept(HeaderBuffer header) {
+    return header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT
+        ? Replies.malformed("header block is over the limit of " + header.limit() + " bytes")
+        : Replies.MEMORY_BUDGET_FULL;
   }
 
   /**
