@@ -215,8 +215,7 @@ public final class Spooler {
         try {
           body.write(bytes, offset, length);
         } catch (IOException e) {
-          storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-          discard();
+          storageFailed(e);
         }
       }
     }
@@ -249,11 +248,16 @@ public final class Spooler {
       try {
         body.finish(); // the last buffered bytes reach the disk only now
       } catch (IOException e) {
-        storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-        discard();
+        storageFailed(e);
         checkLimits();
       }
       return new SpooledMessage(header, body, eightBit);
+    }
+
+    /** The rest of the message is still read (the session stays in step), but not kept. */
+    private void storageFailed(IOException e) {
+      storageFailure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      discard();
     }
 
     void discard() {
