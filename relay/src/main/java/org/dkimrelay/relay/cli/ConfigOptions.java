@@ -2,12 +2,13 @@ package org.dkimrelay.relay.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.config.ConfigException;
 import org.dkimrelay.relay.config.ConfigLoader;
 import org.dkimrelay.relay.config.RelayConfig;
-import org.dkimrelay.relay.config.SigningSetup;
-import org.dkimrelay.relay.dkim.SigningEngine;
+import org.dkimrelay.relay.service.ConfigSource;
+import org.dkimrelay.relay.service.ServiceException;
 import picocli.CommandLine.Option;
 
 /** {@code --config FILE} and {@code --keys DIR}, shared by every command that uses keys. */
@@ -49,19 +50,32 @@ final class ConfigOptions {
     return config != null ? config : context.defaultConfig();
   }
 
-  /** Reads the configuration file again (SIGHUP); the next {@link #engine} uses it. */
-  RelayConfig reload(CliContext context) {
-    loaded = null;
-    return config(context);
-  }
+  /**
+   * The configuration file and keys directory of this command line, for the signing runtime: read
+   * again at each reload.
+   */
+  ConfigSource source(CliContext context) {
+    return new ConfigSource() {
+      @Override
+      public RelayConfig read() {
+        loaded = null;
+        try {
+          return config(context);
+        } catch (UserError e) {
+          throw new ServiceException(e.getMessage());
+        }
+      }
 
-  /** The signing engine with every key of the keys directory, loaded and checked once. */
-  SigningEngine engine(CliContext context) {
-    try {
-      return SigningSetup.load(config(context).signing(), directory(context), context.clock());
-    } catch (ConfigException e) {
-      throw new UserError(e.getMessage());
-    }
+      @Override
+      public KeyDirectory keys(RelayConfig config) {
+        return directory(context);
+      }
+
+      @Override
+      public Optional<Path> file() {
+        return Optional.of(configFile(context)); // watched even while absent
+      }
+    };
   }
 
   /** {@code --keys} as given, else the configuration's {@code signing.keys}. */

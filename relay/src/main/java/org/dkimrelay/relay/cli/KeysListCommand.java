@@ -17,6 +17,7 @@ import org.dkimrelay.relay.rotation.KeyLifecycle;
 import org.dkimrelay.relay.rotation.KeyState;
 import org.dkimrelay.relay.rotation.LifecycleFile;
 import org.dkimrelay.relay.rotation.RotationPolicy;
+import org.dkimrelay.relay.service.Policies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,7 +48,7 @@ final class KeysListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     KeyDirectory directory = options.directory(context);
-    RotationPolicy policy = options.config(context).rotation().policy();
+    RotationPolicy policy = Policies.rotation(options.config(context).rotation());
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Row> rows = new TreeMap<>();
     Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles =

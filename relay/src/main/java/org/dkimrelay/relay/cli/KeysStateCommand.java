@@ -9,6 +9,7 @@ import org.dkimrelay.relay.rotation.KeyLifecycle;
 import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.rotation.KeyState;
 import org.dkimrelay.relay.rotation.RotationPolicy;
+import org.dkimrelay.relay.service.Policies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,7 +47,7 @@ abstract class KeysStateCommand implements Callable<Integer> {
     SigningDomain signingDomain = SigningDomain.parse(domain);
     Selector keySelector = Selector.parse(selector);
     RelayConfig config = options.config(context);
-    RotationPolicy policy = config.rotation().policy();
+    RotationPolicy policy = Policies.rotation(config.rotation());
     KeyRotation rotation = new KeyRotation(options.directory(context), policy, context.clock());
     KeyLifecycle key = rotation.set(signingDomain, keySelector, target);
     PrintWriter out = spec.commandLine().getOut();

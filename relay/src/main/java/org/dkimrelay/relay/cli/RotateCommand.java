@@ -19,6 +19,7 @@ import org.dkimrelay.relay.rotation.KeyLifecycle;
 import org.dkimrelay.relay.rotation.KeyRotation;
 import org.dkimrelay.relay.rotation.KeyState;
 import org.dkimrelay.relay.rotation.LifecycleFile;
+import org.dkimrelay.relay.service.Policies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,7 +62,8 @@ final class RotateCommand implements Callable<Integer> {
     SigningDomain signingDomain = SigningDomain.parse(domain);
     KeyDirectory keys = options.directory(context);
     RelayConfig config = options.config(context);
-    KeyRotation rotation = new KeyRotation(keys, config.rotation().policy(), context.clock());
+    KeyRotation rotation =
+        new KeyRotation(keys, Policies.rotation(config.rotation()), context.clock());
     DomainKeys current = DomainKeys.of(keys, signingDomain);
     Set<KeyAlgorithm> inUse = current.active().keySet();
     if (inUse.isEmpty()) {

@@ -19,6 +19,7 @@ import org.dkimrelay.relay.service.ConfigSource;
 import org.dkimrelay.relay.service.Foreground;
 import org.dkimrelay.relay.service.RelayService;
 import org.dkimrelay.relay.service.ServiceException;
+import org.dkimrelay.relay.service.SigningRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Start the relay: a milter for Postfix, an SMTP proxy, or both.",
       "The proxy signs mail and forwards it upstream; the milter signs in Postfix's queue.",
-      "Prints, for each key it signs with, the TXT record that must be published."
+      "Prints the TXT record of each key whose record DNS does not show yet."
     },
     mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
@@ -70,13 +71,7 @@ final class RunCommand implements Callable<Integer> {
     if (domain != null) {
       createFirstKey(keys, SigningDomain.parse(domain), out);
     }
-    if (keys.list().isEmpty()) {
-      throw new UserError(
-          "no keys in "
-              + keys.root()
-              + ": create one with 'dkimrelay keygen DOMAIN', or start with 'run --domain DOMAIN'");
-    }
-    ConfigSource source = source();
+    ConfigSource source = options.source(context);
     try {
       if (checkConfig) {
         int count = RelayService.validate(source, config, context.clock());
@@ -84,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
             "configuration and "
                 + count
                 + " key(s) are valid; signing with "
-                + RelayService.signatures().description());
+                + SigningRuntime.signatures().description());
         return ExitCode.OK;
       }
       Foreground.run(source, config, context.clock(), context.random(), out, SHUTDOWN_GRACE);
@@ -92,25 +87,6 @@ final class RunCommand implements Callable<Integer> {
       throw new UserError(e.getMessage());
     }
     return ExitCode.OK;
-  }
-
-  /** The configuration file and keys directory of this command line, read again at reload. */
-  private ConfigSource source() {
-    return new ConfigSource() {
-      @Override
-      public RelayConfig read() {
-        try {
-          return options.reload(context);
-        } catch (UserError e) {
-          throw new ServiceException(e.getMessage());
-        }
-      }
-
-      @Override
-      public KeyDirectory keys(RelayConfig config) {
-        return options.directory(context);
-      }
-    };
   }
 
   private void createFirstKey(KeyDirectory keys, SigningDomain signingDomain, PrintWriter out) {

@@ -10,12 +10,13 @@ import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.SigningDecision;
 import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
+import org.dkimrelay.relay.service.ServiceException;
+import org.dkimrelay.relay.service.SigningRuntime;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,7 +50,12 @@ final class SignCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     RelayConfig config = options.config(context);
-    SigningEngine engine = options.engine(context);
+    SigningEngine engine;
+    try {
+      engine = SigningRuntime.loadEngine(options.source(context), config, context.clock());
+    } catch (ServiceException e) {
+      throw new UserError(e.getMessage());
+    }
     MessagePipeline.Message signing =
         new MessagePipeline(engine, new RelayMetrics(), false).begin("sign");
     try (SpooledMessage message =
@@ -59,23 +65,19 @@ final class SignCommand implements Callable<Integer> {
         return ExitCode.OK;
       }
       Verdict verdict = signing.finish(message.header());
-      if (verdict instanceof Verdict.Send send) {
-        if (send.outcome() instanceof Outcome.Unsigned unsigned) {
-          spec.commandLine()
-              .getErr()
-              .println("dkimrelay: warning: not signed: " + unsigned.reason());
-        }
-        OutputStream out = new BufferedOutputStream(context.stdout(), 64 * 1024);
-        send.writeFields(out);
-        message.writeTo(out);
-        out.flush();
-        return ExitCode.OK;
+      if (verdict instanceof Verdict.Refuse refuse) {
+        throw new UserError("not signed: " + refuse.reason());
       }
-      String reason =
-          verdict.outcome() instanceof Outcome.Refused refused
-              ? refused.reason()
-              : ((Outcome.Failed) verdict.outcome()).reason();
-      throw new UserError("not signed: " + reason);
+      Verdict.Send send = (Verdict.Send) verdict;
+      send.unsignedReason()
+          .ifPresent(
+              reason ->
+                  spec.commandLine().getErr().println("dkimrelay: warning: not signed: " + reason));
+      OutputStream out = new BufferedOutputStream(context.stdout(), 64 * 1024);
+      send.writeFields(out);
+      message.writeTo(out);
+      out.flush();
+      return ExitCode.OK;
     }
   }
 

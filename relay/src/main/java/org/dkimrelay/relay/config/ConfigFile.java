@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.dkimrelay.keys.Cidr;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 
 /**
  * {@code dkimrelay.toml} as written: plain data bound by Jackson, every key optional (null:
@@ -249,14 +248,14 @@ record ConfigFile(
       return new SigningConfig(
           Path.of(or(keys, "conf/keys")),
           or(subdomains, true),
-          or(headers, SigningPolicy.DEFAULT_HEADERS),
-          or(oversign, SigningPolicy.DEFAULT_OVERSIGN),
+          or(headers, SigningConfig.DEFAULT_HEADERS),
+          or(oversign, SigningConfig.DEFAULT_OVERSIGN),
           or(canonicalization, "relaxed/relaxed"),
           or(unknownDomain, SigningConfig.UnknownDomain.PASS),
           or(onMalformed, SigningConfig.OnMalformed.REJECT),
           or(requirePublished, false),
           Optional.ofNullable(expire),
-          or(lineLengthLimit, SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT));
+          or(lineLengthLimit, SigningConfig.DEFAULT_LINE_LENGTH_LIMIT));
     }
 
     static SigningTable of(SigningConfig s) {

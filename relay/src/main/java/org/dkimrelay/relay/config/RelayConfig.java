@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.dkimrelay.keys.Cidr;
-import org.dkimrelay.relay.rotation.RotationPolicy;
 
 /**
  * The whole configuration (README "Configuration") as validated settings: every value present (an
@@ -192,13 +191,7 @@ public record RelayConfig(
    * follows what the owner (or a command) wrote there, every {@code dns.recheck}.
    */
   public record Rotation(
-      Optional<Interval> every, Interval publishDelay, Interval grace, boolean owner) {
-
-    public RotationPolicy policy() {
-      return new RotationPolicy(
-          every.map(Interval::duration), publishDelay.duration(), grace.duration());
-    }
-  }
+      Optional<Interval> every, Interval publishDelay, Interval grace, boolean owner) {}
 
   /** {@code [metrics]}: off unless an address is set. */
   public record Metrics(Optional<HostPort> address) {}

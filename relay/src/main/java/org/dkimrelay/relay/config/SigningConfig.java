@@ -4,10 +4,10 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import org.dkimrelay.relay.dkim.Canonicalization;
-import org.dkimrelay.relay.dkim.SigningPolicy;
+import java.util.regex.Pattern;
 
 /** {@code [signing]}: which keys sign, what is signed, and what becomes of mail that cannot be. */
 public record SigningConfig(
@@ -22,11 +22,87 @@ public record SigningConfig(
     Optional<Interval> expire,
     int lineLengthLimit) {
 
+  /** The fields signed by default (signing.headers). */
+  public static final List<String> DEFAULT_HEADERS =
+      List.of(
+          "From",
+          "To",
+          "Cc",
+          "Subject",
+          "Date",
+          "Message-ID",
+          "Reply-To",
+          "In-Reply-To",
+          "References",
+          "MIME-Version",
+          "Content-Type",
+          "Content-Transfer-Encoding",
+          "List-Id",
+          "List-Unsubscribe",
+          "List-Unsubscribe-Post");
+
+  /** The fields listed once more than present, so that none can be added (RFC 6376 §8.15). */
+  public static final List<String> DEFAULT_OVERSIGN =
+      List.of("From", "To", "Cc", "Subject", "Date", "Reply-To");
+
+  /** RFC 5322 §2.1.1: at most 998 octets a line; Postfix breaks longer ones at this length. */
+  public static final int DEFAULT_LINE_LENGTH_LIMIT = 998;
+
+  private static final Pattern FIELD_NAME = Pattern.compile("[!-9;-~]+"); // RFC 5322 §3.6.8
+  private static final Set<String> CANONICALIZATIONS = Set.of("simple", "relaxed"); // §3.4
+
   public SigningConfig {
     headers = List.copyOf(headers);
     oversign = List.copyOf(oversign);
-    // validates now, naming the section
-    policy(headers, oversign, canonicalization, expire, lineLengthLimit);
+    validate(headers, oversign, canonicalization, expire, lineLengthLimit);
+  }
+
+  /** What the admin wrote, checked now: the loader names the file, line and section. */
+  private static void validate(
+      List<String> headers,
+      List<String> oversign,
+      String canonicalization,
+      Optional<Interval> expire,
+      int lineLengthLimit) {
+    Set<String> signed = Set.copyOf(lowerCase(headers));
+    if (!signed.contains("from")) {
+      throw new IllegalArgumentException("headers must include From (RFC 6376 §5.4)");
+    }
+    for (String name : signed) {
+      if (!FIELD_NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("'" + name + "' is not a header field name");
+      }
+      if (name.equals("dkim-signature")) {
+        throw new IllegalArgumentException("DKIM-Signature cannot be in headers");
+      }
+    }
+    for (String name : lowerCase(oversign)) {
+      if (!signed.contains(name)) {
+        throw new IllegalArgumentException(
+            "oversign lists '" + name + "', which is not in headers");
+      }
+    }
+    String[] pair = canonicalization.trim().toLowerCase(Locale.ROOT).split("/", -1);
+    if (pair.length > 2 || !CANONICALIZATIONS.containsAll(List.of(pair))) {
+      throw new IllegalArgumentException(
+          "canonicalization '"
+              + canonicalization
+              + "' is not one of relaxed/relaxed, relaxed/simple, simple/relaxed, simple/simple");
+    }
+    if (expire.isPresent()
+        && (expire.get().duration().isNegative() || expire.get().duration().isZero())) {
+      throw new IllegalArgumentException("expire must be positive");
+    }
+    if (lineLengthLimit != 0
+        && (lineLengthLimit < 78 || lineLengthLimit > DEFAULT_LINE_LENGTH_LIMIT)) {
+      throw new IllegalArgumentException(
+          "line-length-limit must be 0 (no line broken) or 78 to 998 (RFC 5322 §2.1.1), as"
+              + " Postfix's smtp_line_length_limit is set");
+    }
+  }
+
+  private static List<String> lowerCase(List<String> names) {
+    return names.stream().map(name -> name.trim().toLowerCase(Locale.ROOT)).toList();
   }
 
   /** The same settings signing with the keys in {@code directory}. */
@@ -41,25 +117,6 @@ public record SigningConfig(
         onMalformed,
         requirePublished,
         expire,
-        lineLengthLimit);
-  }
-
-  /** The signing policy these settings describe. */
-  public SigningPolicy policy() {
-    return policy(headers, oversign, canonicalization, expire, lineLengthLimit);
-  }
-
-  private static SigningPolicy policy(
-      List<String> headers,
-      List<String> oversign,
-      String canonicalization,
-      Optional<Interval> expire,
-      int lineLengthLimit) {
-    return new SigningPolicy(
-        headers,
-        Set.copyOf(oversign),
-        Canonicalization.Pair.parse(canonicalization),
-        expire.map(Interval::duration),
         lineLengthLimit);
   }
 

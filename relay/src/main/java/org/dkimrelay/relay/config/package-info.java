@@ -1,7 +1,7 @@
 /**
  * {@code dkimrelay.toml} bound to plain data and validated into immutable settings records, with
- * the file, line and setting named in every error. Imports {@code keys}; today also {@code dkim}
- * (the signing policy and the engine's loading in {@code SigningSetup}) and {@code rotation} (the
- * rotation policy), which the one signing runtime is to take over so that config is a leaf.
+ * the file, line and setting named in every error; the defaults have their one source here. A leaf:
+ * imports nothing of ours but {@code keys} ({@code service.Policies} maps the settings to the
+ * signing and rotation policies). Checked by {@code ArchitectureTest}.
  */
 package org.dkimrelay.relay.config;

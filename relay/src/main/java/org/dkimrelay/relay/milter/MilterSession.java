@@ -5,7 +5,6 @@ import static org.dkimrelay.relay.milter.MilterProtocol.*;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,10 +13,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
-import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
-import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +46,6 @@ final class MilterSession {
   private MessagePipeline.Message message;
   private final HeaderBuffer header; // under the memory budget all sessions share
   private long size;
-  private long started;
 
   MilterSession(
       MessagePipeline pipeline, MilterPolicy policy, String connection, HeaderBuffer header) {
@@ -162,7 +158,6 @@ final class MilterSession {
     if (!policy.signs(client, localClient, login)) {
       return MilterPacket.of(ACCEPT); // no further events for this message: it passes unsigned
     }
-    started = System.nanoTime();
     message = pipeline.begin(session());
     return MilterPacket.of(CONTINUE);
   }
@@ -214,27 +209,20 @@ final class MilterSession {
     }
     try {
       header.write(CRLF); // the empty line that ends the header block (kept only if all was)
-      if (header.overflow() != HeaderBuffer.Overflow.NONE) {
-        return List.of(MilterHeaders.reply(headerNotKept()));
-      }
-      Verdict verdict = message.finish(header.toByteArray());
-      String what = verdict.description() + " size=" + size;
+      Verdict verdict =
+          header.overflow() != HeaderBuffer.Overflow.NONE
+              ? message.refuseHeaderNotKept(header)
+              : message.finish(header.toByteArray());
+      message.end(who(), verdict, size, "continue");
       if (verdict instanceof Verdict.Refuse refuse) {
-        if (verdict.outcome() instanceof Outcome.Failed) {
-          LOG.error("milter={} {}", session(), what);
-        }
-        log(what, refuse.reply());
         return List.of(MilterHeaders.reply(refuse.reply()));
       }
-      Verdict.Send send = (Verdict.Send) verdict;
       List<MilterPacket> answer = new ArrayList<>();
-      List<SignatureField> fields = send.fields();
+      List<SignatureField> fields = ((Verdict.Send) verdict).fields();
       for (int i = 0; i < fields.size(); i++) {
         answer.add(MilterHeaders.insert(i, fields.get(i), leadingSpace()));
       }
       answer.add(MilterPacket.of(CONTINUE));
-      pipeline.delivered(send, true, size, Duration.ofNanos(System.nanoTime() - started));
-      log(what, null);
       return answer;
     } finally {
       resetMessage();
@@ -263,18 +251,6 @@ final class MilterSession {
     return (negotiated & noReplyFlag) != 0 ? List.of() : List.of(reply);
   }
 
-  /** The reply for a header block the buffer could not keep: too large, or no memory now. */
-  private SmtpReply headerNotKept() {
-    SmtpReply reply = MessagePipeline.headerNotKept(header);
-    if (header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT) {
-      pipeline.metrics().refused("header_too_large");
-    } else {
-      pipeline.metrics().tempfailed("memory");
-    }
-    log("refused: header not kept (" + header.overflow() + ") size=" + size, reply);
-    return reply;
-  }
-
   private void resetMessage() {
     message = null;
     header.reset();
@@ -287,15 +263,12 @@ final class MilterSession {
     return queueId != null && !queueId.isEmpty() ? connection + "/" + queueId : connection;
   }
 
-  private void log(String what, SmtpReply reply) {
-    long millis = (System.nanoTime() - started) / 1_000_000;
-    LOG.info(
-        "milter={} client={} {} reply=\"{}\" ms={}",
-        session(),
-        client.map(InetAddress::getHostAddress).orElse(localClient ? "local" : "unknown"),
-        what,
-        reply == null ? "continue" : reply.toString(),
-        millis);
+  /** This session in the log: the connection (and queue id), and the SMTP client. */
+  private String who() {
+    return "milter="
+        + session()
+        + " client="
+        + client.map(InetAddress::getHostAddress).orElse(localClient ? "local" : "unknown");
   }
 
   private static int indexOf(byte[] data, int value, int from) {

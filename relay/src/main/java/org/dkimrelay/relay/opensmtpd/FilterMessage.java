@@ -16,8 +16,6 @@ import java.util.function.Consumer;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
-import org.dkimrelay.relay.reply.Replies;
-import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.dkimrelay.relay.spool.LongLineFolder;
 import org.dkimrelay.relay.spool.SpoolStore;
@@ -53,11 +51,6 @@ final class FilterMessage implements Closeable {
     this.held = held;
     this.header = header;
   }
-
-  /**
-   * The answer at commit: the verdict (when the pipeline gave one), or the reply to refuse with.
-   */
-  record Result(Verdict verdict, SmtpReply refusal) {}
 
   /** Takes one data line other than the final "."; nothing is echoed yet. */
   void line(FilterInput.Line input) {
@@ -114,13 +107,14 @@ final class FilterMessage implements Closeable {
 
   /**
    * The final ".": signs, and sends back through {@code out} the signature fields, the lines held
-   * and the "." (or, for a message refused, only the "."); says what to answer at commit.
+   * and the "." (or, for a message refused, only the "."); the verdict says what to answer at
+   * commit.
    */
-  Result end(Clock clock, String hostname, Consumer<String> out) {
-    SmtpReply refusal = refusalBeforeSigning();
+  Verdict end(Clock clock, String hostname, Consumer<String> out) {
+    Verdict refusal = refusalBeforeSigning();
     if (refusal != null) {
       out.accept(".");
-      return new Result(null, refusal);
+      return refusal;
     }
     List<String> added = new ArrayList<>();
     if (!hasDate) {
@@ -135,33 +129,40 @@ final class FilterMessage implements Closeable {
     header.write(new byte[] {'\r', '\n'});
     if (header.overflow() != HeaderBuffer.Overflow.NONE) { // kept only if all of it was
       out.accept(".");
-      return new Result(null, MessagePipeline.headerNotKept(header));
+      return signing.refuseHeaderNotKept(header);
     }
     Verdict verdict = signing.finish(header.toByteArray());
-    if (verdict instanceof Verdict.Refuse refuse) {
+    if (verdict instanceof Verdict.Refuse) {
       out.accept(".");
-      return new Result(verdict, refuse.reply());
+      return verdict;
     }
     for (SignatureField field : ((Verdict.Send) verdict).fields()) {
       List.of(field.text().split("\r\n")).forEach(out);
     }
     echoHeld(added, out);
     out.accept(".");
-    return new Result(verdict, null);
+    return verdict;
+  }
+
+  /** The message's one log line and its counts, {@code who} naming its session. */
+  void log(String who, Verdict verdict) {
+    signing.end(who, verdict, size, "proceed");
   }
 
   /**
    * The reply for a message that cannot be signed whatever its content: its size, a cut line, the
    * storage (a header block not kept shows once the header is complete).
    */
-  private SmtpReply refusalBeforeSigning() {
+  private Verdict refusalBeforeSigning() {
     if (size > maxSize) {
-      return Replies.messageTooLarge(maxSize);
+      return signing.refuseTooLarge(maxSize);
     }
     if (lineCut) {
-      return Replies.malformed("a line longer than " + FilterInput.MAX_LINE + " bytes");
+      return signing.refuseLineTooLong(FilterInput.MAX_LINE);
     }
-    return storageFailure != null ? Replies.NO_SPOOL_SPACE : null;
+    return storageFailure != null
+        ? signing.refuseStorage("cannot hold the message: " + storageFailure.getMessage())
+        : null;
   }
 
   /** The held lines as they came, with the {@code added} fields at the end of the header. */

@@ -4,13 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.reply.Replies;
@@ -162,17 +160,16 @@ public final class OpenSmtpdFilter {
       return;
     }
     messages.remove(filter.session());
-    long start = System.nanoTime();
-    FilterMessage.Result result;
+    Verdict verdict;
     try {
-      result = message.end(clock, hostname, line -> send("filter-dataline", filter, line));
+      verdict = message.end(clock, hostname, line -> send("filter-dataline", filter, line));
     } finally {
       message.close();
     }
-    if (result.refusal() != null) {
-      refusals.put(filter.session(), result.refusal());
+    if (verdict instanceof Verdict.Refuse refuse) {
+      refusals.put(filter.session(), refuse.reply());
     }
-    log(filter.session(), result, message.size(), Duration.ofNanos(System.nanoTime() - start));
+    message.log("opensmtpd session=" + filter.session(), verdict);
   }
 
   private void commit(FilterLine.Filter filter) {
@@ -183,26 +180,6 @@ public final class OpenSmtpdFilter {
       // smtpd gives the client this reply as it is ("%" has no special meaning here)
       send("filter-result", filter, "reject|" + refusal.wire().replace("\r\n", " "));
     }
-  }
-
-  private void log(String session, FilterMessage.Result result, long size, Duration took) {
-    Verdict verdict = result.verdict();
-    if (verdict instanceof Verdict.Send send) {
-      pipeline.delivered(send, true, size, took);
-    } else if (verdict == null) {
-      pipeline.metrics().refused("limit");
-    }
-    String what = verdict == null ? "refused before signing" : verdict.description();
-    if (verdict != null && verdict.outcome() instanceof Outcome.Failed) {
-      LOG.error("opensmtpd session={} {}", session, what);
-    }
-    LOG.info(
-        "opensmtpd session={} {} size={} reply=\"{}\" ms={}",
-        session,
-        what,
-        size,
-        result.refusal() == null ? "proceed" : result.refusal(),
-        took.toMillis());
   }
 
   /** After an internal error: the session's message is refused with 451 at commit. */

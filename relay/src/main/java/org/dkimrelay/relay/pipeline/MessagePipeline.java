@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.dkimrelay.keys.DkimKey;
@@ -25,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * The one signing pipeline every front-end uses (the SMTP proxy, the milter, the OpenSMTPD filter,
  * {@code sign}): a front-end feeds a message's body to {@link Message#body()} as it arrives, hands
  * over the header block at the end, and gets a {@link Verdict} back: the signature fields to put on
- * top, or the reply to give. Policy, replies, the explain log and the metrics of signing live here
- * once; the front-end only moves bytes.
+ * top, or the reply to give. Limits a front-end meets (size, line length, memory, storage) are
+ * verdicts too. {@link Message#end} logs and counts every message, once. Replies, the explain log
+ * and the metrics of signing live here; the front-end only encodes its wire protocol.
  */
 public final class MessagePipeline {
   private static final Logger LOG = LoggerFactory.getLogger(MessagePipeline.class);
@@ -62,70 +64,13 @@ public final class MessagePipeline {
     return new Message(engine.get(), session);
   }
 
-  /**
-   * The reply for a message the spool could not keep (RFC 3463 codes in {@link Replies}); counted
-   * once here.
-   */
-  public SmtpReply refusedBySpool(SpoolException e, long maxMessageSize, String session) {
-    switch (e.reason()) {
-      case MESSAGE_TOO_LARGE -> {
-        metrics.refused("too_large");
-        return Replies.messageTooLarge(maxMessageSize);
-      }
-      case HEADER_TOO_LARGE -> {
-        metrics.refused("header_too_large");
-        return Replies.malformed(e.getMessage());
-      }
-      case MEMORY_BUDGET_FULL -> {
-        metrics.tempfailed("memory");
-        LOG.warn("session={} {}: tempfail, the MTA retries", session, e.getMessage());
-        return Replies.MEMORY_BUDGET_FULL;
-      }
-      default -> {
-        metrics.tempfailed("spool");
-        LOG.error("session={} {}", session, e.getMessage());
-        return Replies.NO_SPOOL_SPACE;
-      }
-    }
-  }
-
-  /**
-   * The reply for a header block that {@code header} could not keep (RFC 3463 codes in {@link
-   * Replies}): over its limit, a malformed message; the shared budget full, a temporary failure.
-   */
-  public static SmtpReply headerNotKept(HeaderBuffer header) {
-    return header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT
-        ? Replies.malformed("header block is over the limit of " + header.limit() + " bytes")
-        : Replies.MEMORY_BUDGET_FULL;
-  }
-
-  /**
-   * Counts a message whose verdict was {@link Verdict.Send} once the MTA or upstream took it:
-   * {@code accepted} false means it was refused further on, and counts as neither signed nor
-   * unsigned.
-   */
-  public void delivered(Verdict.Send send, boolean accepted, long size, Duration took) {
-    metrics.message(size, took);
-    if (!accepted) {
-      return;
-    }
-    if (send.outcome() instanceof Outcome.Signed signed) {
-      for (SignatureField field : signed.fields()) {
-        DkimKey key = field.key().key();
-        metrics.signed(
-            key.domain().name(), key.selector().value(), key.algorithm().signatureAlgorithm());
-      }
-    } else if (send.outcome() instanceof Outcome.Unsigned unsigned) {
-      metrics.unsigned(unsigned.why().name());
-    }
-  }
-
   /** One message on its way through: its engine, its body hash, then its verdict. */
   public final class Message {
     private final SigningEngine engine;
     private final BodyHasher bodyHasher;
     private final LongLineFolder body; // hashed as the next MTA will send it
     private final String session;
+    private final long began = System.nanoTime();
 
     private Message(SigningEngine engine, String session) {
       this.engine = engine;
@@ -164,23 +109,138 @@ public final class MessagePipeline {
       }
       Outcome outcome = engine.process(headerBlock, bodyHasher.finish());
       if (outcome instanceof Outcome.Signed signed) {
-        return new Verdict.Send(outcome, signed.fields(), describe(outcome));
+        return new Verdict.Send(signed.fields(), describe(outcome), Optional.empty(), null);
       }
-      if (outcome instanceof Outcome.Unsigned) {
-        return new Verdict.Send(outcome, List.of(), describe(outcome));
+      if (outcome instanceof Outcome.Unsigned unsigned) {
+        return new Verdict.Send(
+            List.of(), describe(outcome), Optional.of(unsigned.reason()), unsigned.why().name());
       }
-      SmtpReply reply;
       if (outcome instanceof Outcome.Refused refused) {
-        reply =
+        SmtpReply reply =
             refused.why() == Outcome.Why.MALFORMED
                 ? Replies.malformed(refused.reason())
                 : Replies.unknownDomain(refused.reason());
-        metrics.refused(refused.why().name());
-      } else {
-        metrics.tempfailed("signing"); // the front-end logs it, once, with its transaction
-        reply = Replies.SIGNING_FAILED;
+        return new Verdict.Refuse(reply, refused.reason(), false, refused.why().name());
       }
-      return new Verdict.Refuse(outcome, reply, describe(outcome));
+      return new Verdict.Refuse(
+          Replies.SIGNING_FAILED, ((Outcome.Failed) outcome).reason(), true, "signing");
+    }
+
+    /** Refused unread: larger than {@code maxSize} (RFC 3463 5.3.4). */
+    public Verdict refuseTooLarge(long maxSize) {
+      return new Verdict.Refuse(
+          Replies.messageTooLarge(maxSize),
+          "larger than " + maxSize + " bytes",
+          false,
+          "too_large");
+    }
+
+    /** Refused: a line longer than {@code maxLine} bytes could not be kept whole. */
+    public Verdict refuseLineTooLong(int maxLine) {
+      String reason = "a line longer than " + maxLine + " bytes";
+      return new Verdict.Refuse(Replies.malformed(reason), reason, false, "line_too_long");
+    }
+
+    /** Refused: 8-bit content, and the next hop does not take 8BITMIME. */
+    public Verdict refuseEightBit() {
+      return new Verdict.Refuse(
+          Replies.EIGHT_BIT_REFUSED, "8-bit content, next hop without 8BITMIME", false, "8bit");
+    }
+
+    /** Deferred: the message could not be stored ({@code why}); the MTA retries. */
+    public Verdict refuseStorage(String why) {
+      return new Verdict.Refuse(Replies.NO_SPOOL_SPACE, why, false, "spool");
+    }
+
+    /**
+     * The verdict for a header block that {@code header} could not keep: over its limit, a
+     * malformed message; the shared memory budget full, a temporary failure.
+     */
+    public Verdict refuseHeaderNotKept(HeaderBuffer header) {
+      if (header.overflow() == HeaderBuffer.Overflow.OVER_LIMIT) {
+        String reason = "header block is over the limit of " + header.limit() + " bytes";
+        return new Verdict.Refuse(Replies.malformed(reason), reason, false, "header_too_large");
+      }
+      return memoryFull();
+    }
+
+    /** The verdict for a message the spool could not keep (RFC 3463 codes in {@link Replies}). */
+    public Verdict refuseSpooled(SpoolException e, long maxSize) {
+      return switch (e.reason()) {
+        case MESSAGE_TOO_LARGE -> refuseTooLarge(maxSize);
+        case HEADER_TOO_LARGE ->
+            new Verdict.Refuse(
+                Replies.malformed(e.getMessage()), e.getMessage(), false, "header_too_large");
+        case MEMORY_BUDGET_FULL -> memoryFull();
+        case NO_SPOOL_SPACE -> refuseStorage(e.getMessage());
+      };
+    }
+
+    private static Verdict memoryFull() {
+      return new Verdict.Refuse(
+          Replies.MEMORY_BUDGET_FULL,
+          "the memory for messages in progress is full",
+          false,
+          "memory");
+    }
+
+    /**
+     * The end of the message: its one log line and its counts. {@code who} names the session the
+     * way the front-end's log does; {@code passedOn} is the reply given when the verdict was {@link
+     * Verdict.Send} (the milter's "continue", the filter's "proceed").
+     */
+    public void end(String who, Verdict verdict, long size, String passedOn) {
+      end(who, verdict, size, passedOn, true);
+    }
+
+    /**
+     * The same for a front-end whose next hop may still refuse a message it was to send ({@code
+     * passedOn} is then the next hop's reply): {@code accepted} false counts it as neither signed
+     * nor unsigned.
+     */
+    public void end(String who, Verdict verdict, long size, String passedOn, boolean accepted) {
+      Duration took = Duration.ofNanos(System.nanoTime() - began);
+      String reply = passedOn;
+      if (verdict instanceof Verdict.Send send) {
+        count(send, accepted, size, took);
+      } else {
+        Verdict.Refuse refuse = (Verdict.Refuse) verdict;
+        reply = refuse.reply().toString();
+        if (refuse.reply().permanentFailure()) {
+          metrics.refused(refuse.counter);
+        } else {
+          metrics.tempfailed(refuse.counter);
+        }
+      }
+      String line =
+          who
+              + " "
+              + verdict.description()
+              + (size < 0 ? "" : " size=" + size) // unknown when storing it failed
+              + " reply=\""
+              + reply
+              + "\" ms="
+              + took.toMillis();
+      if (verdict instanceof Verdict.Refuse refuse && refuse.signingFailed()) {
+        LOG.error(line);
+      } else {
+        LOG.info(line);
+      }
+    }
+  }
+
+  private void count(Verdict.Send send, boolean accepted, long size, Duration took) {
+    metrics.message(size, took);
+    if (!accepted) {
+      return;
+    }
+    for (SignatureField field : send.fields()) {
+      DkimKey key = field.key().key();
+      metrics.signed(
+          key.domain().name(), key.selector().value(), key.algorithm().signatureAlgorithm());
+    }
+    if (send.unsignedCounter != null) {
+      metrics.unsigned(send.unsignedCounter);
     }
   }
 

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,8 @@ public final class KeyRotation {
       if (LifecycleFile.read(directory).isEmpty() && policy.every().isEmpty()) {
         continue; // not rotated: every key of the domain signs, as before rotation existed
       }
+      // DNS first, outside the file's lock: a slow resolver must not hold up a command
+      Map<String, Publication> standbys = lookUpStandbys(publication, domain, directory);
       Instant now = clock.instant();
       List<Change> domainChanges = new ArrayList<>();
       List<DkimKey> created = new ArrayList<>();
@@ -85,7 +88,11 @@ public final class KeyRotation {
                           + key.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine()));
             }
             RotationPolicy.Step step =
-                policy.advance(known, now, selector -> published(publication, domain, selector));
+                policy.advance(
+                    known,
+                    now,
+                    // a standby written while we looked is looked up at the next step
+                    selector -> standbys.getOrDefault(selector, Publication.UNKNOWN));
             for (RotationPolicy.Event event : step.events()) {
               KeyLifecycle key = step.entries().get(event.selector());
               domainChanges.add(
@@ -247,6 +254,20 @@ public final class KeyRotation {
 
   private void store(DkimKey key) {
     keys.store(key, key.txtRecord(MailDnsPlan.DEFAULT_TTL));
+  }
+
+  /** What DNS shows for each standby key of {@code domain} now. */
+  private Map<String, Publication> lookUpStandbys(
+      KeyPublication publication, SigningDomain domain, Path directory) {
+    Map<String, Publication> seen = new HashMap<>();
+    LifecycleFile.read(directory)
+        .forEach(
+            (selector, entry) -> {
+              if (entry.state() == KeyState.STANDBY) {
+                seen.put(selector, published(publication, domain, selector));
+              }
+            });
+    return seen;
   }
 
   private Publication published(KeyPublication publication, SigningDomain domain, String selector) {

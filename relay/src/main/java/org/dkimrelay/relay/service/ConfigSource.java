@@ -1,5 +1,7 @@
 package org.dkimrelay.relay.service;
 
+import java.nio.file.Path;
+import java.util.Optional;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.config.RelayConfig;
 
@@ -13,4 +15,7 @@ public interface ConfigSource {
 
   /** The keys directory for {@code config} ({@code --keys} may override it). */
   KeyDirectory keys(RelayConfig config);
+
+  /** The configuration file {@link #read} reads, if there is one. */
+  Optional<Path> file();
 }

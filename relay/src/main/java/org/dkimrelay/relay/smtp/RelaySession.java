@@ -2,12 +2,11 @@ package org.dkimrelay.relay.smtp;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.pipeline.Verdict;
 import org.dkimrelay.relay.reply.Replies;
@@ -143,45 +142,46 @@ final class RelaySession {
     try {
       message = context.spooler().spool(content, signing.body());
     } catch (SpoolException e) {
-      SmtpReply reply = context.pipeline().refusedBySpool(e, context.maxMessageSize(), id);
-      log((reply.permanentFailure() ? "refused: " : "deferred: ") + e.getMessage(), reply);
-      throw new ReplyException(reply);
+      throw refused(signing, signing.refuseSpooled(e, context.maxMessageSize()), -1);
     }
     try (message) {
       if (message.size() > messageLimit) {
-        SmtpReply tooLarge = Replies.messageTooLarge(messageLimit);
-        log("refused: size=" + message.size(), tooLarge);
-        throw new ReplyException(tooLarge);
+        throw refused(signing, signing.refuseTooLarge(messageLimit), message.size());
       }
-      return signAndSend(signing, message);
+      if (message.eightBit() && !upstreamSupports8BitMime()) { // refused before it is signed
+        throw refused(signing, signing.refuseEightBit(), message.size());
+      }
+      Verdict verdict = signing.finish(message.header());
+      if (verdict instanceof Verdict.Refuse) {
+        throw refused(signing, verdict, message.size());
+      }
+      return send(signing, (Verdict.Send) verdict, message);
     }
   }
 
-  private String signAndSend(MessagePipeline.Message signing, SpooledMessage message)
+  /** Ends a message the pipeline refused: logged and counted there; the refusal is our reply. */
+  private ReplyException refused(MessagePipeline.Message signing, Verdict verdict, long size) {
+    signing.end(who(), verdict, size, "");
+    return new ReplyException(((Verdict.Refuse) verdict).reply());
+  }
+
+  /**
+   * Sends the message upstream; upstream's reply is ours.
+   *
+   * @return the text of upstream's 250 reply
+   */
+  private String send(MessagePipeline.Message signing, Verdict.Send send, SpooledMessage message)
       throws ReplyException {
-    long received = System.nanoTime();
-    Verdict verdict = signing.finish(message.header());
-    String what = verdict.description() + " size=" + message.size();
-    if (verdict instanceof Verdict.Refuse refuse) {
-      if (verdict.outcome() instanceof Outcome.Failed) {
-        LOG.error("session={} {}", id, what);
-      }
-      log(what, refuse.reply());
-      throw new ReplyException(refuse.reply());
+    SmtpReply reply;
+    try {
+      reply = upstream(() -> upstream.data(out -> writeSigned(out, send, message)));
+    } catch (ReplyException e) {
+      context.metrics().tempfailed("upstream");
+      signing.end(who(), send, message.size(), e.reply().toString(), false);
+      throw e;
     }
-    Verdict.Send send = (Verdict.Send) verdict;
-    if (message.eightBit() && !upstreamSupports8BitMime()) {
-      context.metrics().refused("8bit");
-      log("refused: 8-bit content", Replies.EIGHT_BIT_REFUSED);
-      throw new ReplyException(Replies.EIGHT_BIT_REFUSED);
-    }
-    SmtpReply reply = send(send, message);
-    log(what, reply);
     context.metrics().upstreamReply(reply.code());
-    context
-        .pipeline()
-        .delivered(
-            send, reply.positive(), message.size(), Duration.ofNanos(System.nanoTime() - received));
+    signing.end(who(), send, message.size(), reply.toString(), reply.positive());
     if (!reply.positive()) {
       throw new ReplyException(reply);
     }
@@ -191,19 +191,10 @@ final class RelaySession {
   }
 
   /** The new fields, then the message as received; upstream dot-stuffs it. */
-  private SmtpReply send(Verdict.Send send, SpooledMessage message) throws ReplyException {
-    try {
-      return upstream(
-          () ->
-              upstream.data(
-                  out -> {
-                    send.writeFields(out);
-                    message.writeTo(out);
-                  }));
-    } catch (ReplyException e) {
-      context.metrics().tempfailed("upstream");
-      throw e;
-    }
+  private static void writeSigned(OutputStream out, Verdict.Send send, SpooledMessage message)
+      throws IOException {
+    send.writeFields(out);
+    message.writeTo(out);
   }
 
   private boolean upstreamSupports8BitMime() throws ReplyException {
@@ -251,7 +242,14 @@ final class RelaySession {
     }
   }
 
-  /** One line per transaction: session, client, what happened, reply, milliseconds. */
+  /** This transaction in the log: session, client, envelope. */
+  private String who() {
+    return String.format(
+        "session=%s client=%s mail=<%s> rcpts=%d",
+        id, client.getHostAddress(), reversePath, recipients);
+  }
+
+  /** One line for what ends a transaction before DATA: what happened, reply, milliseconds. */
   private void log(String what, SmtpReply reply) {
     if (LOG.isInfoEnabled()) {
       LOG.info(line(what, reply));
@@ -260,8 +258,6 @@ final class RelaySession {
 
   private String line(String what, SmtpReply reply) {
     long millis = transactionStart == 0 ? 0 : (System.nanoTime() - transactionStart) / 1_000_000;
-    return String.format(
-        "session=%s client=%s mail=<%s> rcpts=%d %s reply=\"%s\" ms=%d",
-        id, client.getHostAddress(), reversePath, recipients, what, reply, millis);
+    return String.format("%s %s reply=\"%s\" ms=%d", who(), what, reply, millis);
   }
 }

@@ -16,8 +16,8 @@ import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
+import org.dkimrelay.relay.testing.DefaultPolicy;
 
 /**
  * Signing throughput on one thread, for scripts/bench-sign: whole messages (parse, body hash,
@@ -125,7 +125,7 @@ public final class SignBenchmark {
     SigningEngine engine =
         new SigningEngine(
             new SigningTable(signingKeys, true),
-            new DkimSigner(SigningPolicy.defaults(), Clock.systemUTC()),
+            new DkimSigner(DefaultPolicy.signing(), Clock.systemUTC()),
             false,
             true);
     Task task =

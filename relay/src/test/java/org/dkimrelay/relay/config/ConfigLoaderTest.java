@@ -23,8 +23,7 @@ class ConfigLoaderTest {
     assertThat(config.upstream().address()).hasToString("127.0.0.1:10028");
     assertThat(config.upstream().starttls()).isEqualTo(RelayConfig.StartTls.OFF);
     assertThat(config.signing().keys()).isEqualTo(Path.of("conf/keys"));
-    assertThat(config.signing().policy().canonicalization().tagValue())
-        .isEqualTo("relaxed/relaxed");
+    assertThat(config.signing().canonicalization()).isEqualTo("relaxed/relaxed");
     assertThat(config.signing().unknownDomain()).isEqualTo(SigningConfig.UnknownDomain.PASS);
     assertThat(config.signing().onMalformed()).isEqualTo(SigningConfig.OnMalformed.REJECT);
     assertThat(config.dns().recheck().duration().toMinutes()).isEqualTo(10);

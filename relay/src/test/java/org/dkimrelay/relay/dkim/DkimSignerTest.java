@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.SigningConfig;
+import org.dkimrelay.relay.testing.DefaultPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -53,7 +55,7 @@ class DkimSignerTest {
   void goldenSignatureUnderAFixedClock(Signatures signatures) throws Exception {
     String field =
         sign(
-                SigningPolicy.defaults(),
+                DefaultPolicy.signing(),
                 TestKeys.rfc8463("football.example.com", "brisbane", signatures))
             .get(0)
             .text();
@@ -64,7 +66,7 @@ class DkimSignerTest {
   @MethodSource("org.dkimrelay.relay.dkim.SignaturesTest#providers")
   void goldenRsaSignatureUnderAFixedClock(Signatures signatures) throws Exception {
     String field =
-        sign(SigningPolicy.defaults(), new SigningKey(SignaturesTest.goldenRsaKey(), signatures))
+        sign(DefaultPolicy.signing(), new SigningKey(SignaturesTest.goldenRsaKey(), signatures))
             .get(0)
             .text();
     assertThat(field).isEqualTo(RSA_GOLDEN);
@@ -74,7 +76,7 @@ class DkimSignerTest {
   void everyLineOfTheFieldFitsIn78Columns() throws Exception {
     SigningKey rsa4096 =
         TestKeys.fresh("football.example.com", "long-selector-name-for-folding", KeyAlgorithm.RSA);
-    for (DkimSigner.SignatureField field : sign(SigningPolicy.defaults(), rsa4096)) {
+    for (DkimSigner.SignatureField field : sign(DefaultPolicy.signing(), rsa4096)) {
       assertThat(field.text().split("\r\n"))
           .allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(78));
       assertThat(field.text()).endsWith("\r\n").doesNotContain("\n\n").doesNotContain(" l=");
@@ -90,7 +92,7 @@ class DkimSignerTest {
             Set.of("from", "cc"),
             new Canonicalization.Pair(Canonicalization.RELAXED, Canonicalization.RELAXED),
             Optional.empty(),
-            SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT);
+            SigningConfig.DEFAULT_LINE_LENGTH_LIMIT);
     assertThat(policy.signedHeaderNames(HeaderBlock.parse(HEADERS)))
         .containsExactly("from", "from", "to", "subject", "cc");
   }
@@ -99,11 +101,11 @@ class DkimSignerTest {
   void expiryAddsXAfterT() throws Exception {
     SigningPolicy policy =
         new SigningPolicy(
-            SigningPolicy.DEFAULT_HEADERS,
-            Set.copyOf(SigningPolicy.DEFAULT_OVERSIGN),
+            SigningConfig.DEFAULT_HEADERS,
+            Set.copyOf(SigningConfig.DEFAULT_OVERSIGN),
             new Canonicalization.Pair(Canonicalization.SIMPLE, Canonicalization.SIMPLE),
             Optional.of(Duration.ofDays(7)),
-            SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT);
+            SigningConfig.DEFAULT_LINE_LENGTH_LIMIT);
     String field = sign(policy, TestKeys.rfc8463("football.example.com", "brisbane")).get(0).text();
     assertThat(field)
         .contains("t=1528637909; x=" + (1528637909 + 7 * 86400) + ";")
@@ -114,7 +116,7 @@ class DkimSignerTest {
   void twoKeysGiveTwoSignaturesThatBothVerify() throws Exception {
     SigningKey rsa = TestKeys.fresh("football.example.com", "r1", KeyAlgorithm.RSA);
     SigningKey ed = TestKeys.rfc8463("football.example.com", "e1");
-    List<DkimSigner.SignatureField> fields = sign(SigningPolicy.defaults(), rsa, ed);
+    List<DkimSigner.SignatureField> fields = sign(DefaultPolicy.signing(), rsa, ed);
     assertThat(fields).hasSize(2);
     String rsaRecord = rsa.key().record().value();
     String edRecord = ed.key().record().value();
@@ -138,7 +140,7 @@ class DkimSignerTest {
             Set.of("TITLE-ID"),
             new Canonicalization.Pair(Canonicalization.RELAXED, Canonicalization.RELAXED),
             Optional.empty(),
-            SigningPolicy.DEFAULT_LINE_LENGTH_LIMIT);
+            SigningConfig.DEFAULT_LINE_LENGTH_LIMIT);
     SigningKey key = TestKeys.rfc8463("football.example.com", "brisbane");
     Locale saved = Locale.getDefault();
     try {

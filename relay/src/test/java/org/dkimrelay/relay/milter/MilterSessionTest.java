@@ -26,12 +26,12 @@ import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
 import org.dkimrelay.relay.spool.HeaderBuffer;
 import org.dkimrelay.relay.spool.MemoryBudget;
+import org.dkimrelay.relay.testing.DefaultPolicy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +57,7 @@ class MilterSessionTest {
   private static SigningEngine engine(boolean rejectUnknown, SigningKey... keys) {
     return new SigningEngine(
         new SigningTable(List.of(keys), true),
-        new DkimSigner(SigningPolicy.defaults(), CLOCK),
+        new DkimSigner(DefaultPolicy.signing(), CLOCK),
         rejectUnknown,
         true);
   }

@@ -67,7 +67,7 @@ class OpenSmtpdFilterIT {
     // one line per message in smtpd's own log, as run logs them
     assertThat(smtpd.log())
         .containsPattern(
-            "INFO +OpenSmtpdFilter: opensmtpd session=\\S+ from=example.com signed=d=example.com"
+            "INFO +MessagePipeline: opensmtpd session=\\S+ from=example.com signed=d=example.com"
                 + " s=\\S+ a=\\S+,d=example.com s=\\S+ a=\\S+ size=\\d+ reply=\"proceed\"");
     assertThat(smtpd.alive()).isTrue();
   }

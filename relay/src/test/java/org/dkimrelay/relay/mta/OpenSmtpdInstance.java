@@ -118,6 +118,10 @@ public final class OpenSmtpdInstance implements AutoCloseable {
     return Files.readString(log);
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
   public boolean alive() {
     return process.isAlive();
   }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -18,9 +17,9 @@ import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.FailingSignatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
+import org.dkimrelay.relay.testing.DefaultPolicy;
 import org.dkimrelay.relay.testing.TestKeys;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +43,7 @@ class MessagePipelineTest {
     return new MessagePipeline(
         new SigningEngine(
             new SigningTable(List.of(signingKey), true),
-            new DkimSigner(SigningPolicy.defaults(), CLOCK),
+            new DkimSigner(DefaultPolicy.signing(), CLOCK),
             rejectUnknown,
             rejectMalformed),
         new RelayMetrics(),
@@ -56,6 +55,16 @@ class MessagePipelineTest {
     MessagePipeline.Message message = pipeline.begin("test");
     message.body().write(body.getBytes(StandardCharsets.US_ASCII));
     return message.finish(header.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** A message to its end: signed (or not), then logged and counted as the next hop took it. */
+  private static Verdict ended(
+      MessagePipeline pipeline, String header, String body, boolean accepted) throws Exception {
+    MessagePipeline.Message message = pipeline.begin("test");
+    message.body().write(body.getBytes(StandardCharsets.US_ASCII));
+    Verdict verdict = message.finish(header.getBytes(StandardCharsets.US_ASCII));
+    message.end("test", verdict, body.length(), accepted ? "250 ok" : "554 no", accepted);
+    return verdict;
   }
 
   @Test
@@ -127,10 +136,9 @@ class MessagePipelineTest {
   @Test
   void signedMessagesAreCountedOncePerSignatureOnlyWhenAccepted() throws Exception {
     MessagePipeline pipeline = pipeline(false, true);
-    Verdict.Send send = (Verdict.Send) run(pipeline, "From: a@example.com\r\n\r\n", "body\r\n");
-    pipeline.delivered(send, false, 100, Duration.ofMillis(3));
+    ended(pipeline, "From: a@example.com\r\n\r\n", "body\r\n", false);
     assertThat(pipeline.metrics().scrape()).doesNotContain("dkimrelay_messages_signed_total{");
-    pipeline.delivered(send, true, 100, Duration.ofMillis(3));
+    ended(pipeline, "From: a@example.com\r\n\r\n", "body\r\n", true);
     assertThat(pipeline.metrics().scrape())
         .contains(
             "dkimrelay_messages_signed_total{algorithm=\"ed25519-sha256\",domain=\"example.com\",selector=\"e1\"} 1.0");
@@ -153,11 +161,34 @@ class MessagePipelineTest {
         .isInstanceOf(Verdict.Send.class);
 
     failing.breakDown();
-    Verdict verdict = run(pipeline, "From: a@example.com\r\n\r\n", "x\r\n");
+    Verdict verdict = ended(pipeline, "From: a@example.com\r\n\r\n", "x\r\n", false);
     assertThat(((Verdict.Refuse) verdict).reply().wire())
         .isEqualTo("451 4.3.0 signing failed: message kept for retry, not sent unsigned");
     assertThat(verdict.description()).contains("failed=").contains("broken on purpose");
     assertThat(pipeline.metrics().scrape())
         .contains("dkimrelay_messages_tempfailed_total{reason=\"signing\"} 1.0");
+  }
+
+  @Test
+  void limitsAreVerdictsCountedOnceAtTheEnd() throws Exception {
+    MessagePipeline pipeline = pipeline(false, true);
+    MessagePipeline.Message large = pipeline.begin("large");
+    Verdict tooLarge = large.refuseTooLarge(1000);
+    assertThat(((Verdict.Refuse) tooLarge).reply().wire())
+        .startsWith("552 5.3.4 ")
+        .contains("1000");
+    assertThat(pipeline.metrics().scrape()).doesNotContain("reason=\"too_large\"");
+    large.end("test", tooLarge, 2000, "");
+    MessagePipeline.Message eightBit = pipeline.begin("8bit");
+    Verdict refused = eightBit.refuseEightBit();
+    eightBit.end("test", refused, 10, "");
+    MessagePipeline.Message stored = pipeline.begin("storage");
+    Verdict deferred = stored.refuseStorage("disk full");
+    stored.end("test", deferred, -1, "");
+    assertThat(deferred.description()).isEqualTo("deferred=\"disk full\"");
+    assertThat(pipeline.metrics().scrape())
+        .contains("dkimrelay_messages_refused_total{reason=\"too_large\"} 1.0")
+        .contains("dkimrelay_messages_refused_total{reason=\"8bit\"} 1.0")
+        .contains("dkimrelay_messages_tempfailed_total{reason=\"spool\"} 1.0");
   }
 }

@@ -193,6 +193,11 @@ final class TestRelay implements AutoCloseable {
             public KeyDirectory keys(RelayConfig config) {
               return new KeyDirectory(config.signing().keys());
             }
+
+            @Override
+            public Optional<Path> file() {
+              return Optional.of(file);
+            }
           };
       RelayService service =
           RelayService.start(

@@ -24,11 +24,24 @@ public final class KeyZone implements AutoCloseable {
 
   /** Publishes {@code selector}'s record, given as {@code keys show --json} prints it. */
   public void publish(String selector, JsonNode record) {
-    String name = selector + "._domainkey.example.com";
     List<String> parts = new ArrayList<>();
     record.get("strings").forEach(s -> parts.add(s.asText()));
+    publish(selector, parts);
+  }
+
+  /** Publishes {@code selector}'s record, given as its value (split into 255-octet strings). */
+  public void publish(String selector, String value) {
+    List<String> parts = new ArrayList<>();
+    for (int at = 0; at < value.length(); at += 255) {
+      parts.add(value.substring(at, Math.min(value.length(), at + 255)));
+    }
+    publish(selector, parts);
+  }
+
+  private void publish(String selector, List<String> parts) {
+    String name = selector + "._domainkey.example.com";
     strings.put(name, parts);
-    values.put(name, record.get("value").asText());
+    values.put(name, String.join("", parts));
     if (dns != null) {
       dns.close();
     }

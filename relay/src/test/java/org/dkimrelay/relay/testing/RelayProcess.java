@@ -118,8 +118,13 @@ public final class RelayProcess implements AutoCloseable {
     if (run.exit() != 0) {
       throw new AssertionError("keygen failed: " + run);
     }
+    return txtValue(run.out());
+  }
+
+  /** The value of the first zone-file TXT line in {@code output} (its strings joined). */
+  public static String txtValue(String output) {
     String zone =
-        run.out().lines().filter(line -> line.contains(" IN TXT ")).findFirst().orElseThrow();
+        output.lines().filter(line -> line.contains(" IN TXT ")).findFirst().orElseThrow();
     return zone.substring(zone.indexOf(" IN TXT ") + 8).replace("\" \"", "").replace("\"", "");
   }
 

@@ -11,7 +11,6 @@ import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
-import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -40,7 +39,7 @@ public final class TestKeys {
     return new MessagePipeline(
         new SigningEngine(
             new SigningTable(List.of(keys), true),
-            new DkimSigner(SigningPolicy.defaults(), clock),
+            new DkimSigner(DefaultPolicy.signing(), clock),
             false,
             true),
         new RelayMetrics(),

@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.config;
+package org.dkimrelay.relay.service;
 
 import java.security.GeneralSecurityException;
 import java.security.NoSuchProviderException;
@@ -10,6 +10,7 @@ import java.util.Map;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
@@ -19,8 +20,8 @@ import org.dkimrelay.relay.rotation.KeyLifecycle;
 import org.dkimrelay.relay.rotation.KeyState;
 import org.dkimrelay.relay.rotation.LifecycleFile;
 
-/** Builds the signing engine from the configuration and the keys directory, once, at start-up. */
-public final class SigningSetup {
+/** Builds the signing engine from {@code [signing]} and the keys directory. */
+final class SigningSetup {
   private SigningSetup() {}
 
   /**
@@ -28,13 +29,12 @@ public final class SigningSetup {
    * cannot be used (unsafe permissions, damaged file) stops start-up: signing with some keys and
    * silently not with others is worse.
    */
-  public static SigningEngine load(SigningConfig settings, KeyDirectory keys, Clock clock)
-      throws ConfigException {
+  static SigningEngine load(SigningConfig settings, KeyDirectory keys, Clock clock) {
     Signatures signatures;
     try {
       signatures = Signatures.selected();
     } catch (NoSuchProviderException e) {
-      throw new ConfigException(e.getMessage()); // named as such, not as a key that cannot sign
+      throw new ServiceException(e.getMessage()); // named as such, not as a key that cannot sign
     }
     List<SigningKey> signingKeys = new ArrayList<>();
     Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles = new HashMap<>();
@@ -45,7 +45,7 @@ public final class SigningSetup {
             lifecycles.computeIfAbsent(
                 entry.domain(), domain -> LifecycleFile.read(entry.keyFile().getParent()));
       } catch (IllegalArgumentException e) {
-        throw new ConfigException(e.getMessage());
+        throw new ServiceException(e.getMessage());
       }
       if (LifecycleFile.stateOf(lifecycle, entry.selector().value()) != KeyState.ACTIVE) {
         continue; // standby or retiring: kept, not signing
@@ -53,14 +53,14 @@ public final class SigningSetup {
       try {
         signingKeys.add(new SigningKey(keys.load(entry.domain(), entry.selector()), signatures));
       } catch (KeyToolException e) {
-        throw new ConfigException(e.getMessage());
+        throw new ServiceException(e.getMessage());
       } catch (GeneralSecurityException e) {
-        throw new ConfigException(entry.keyFile() + ": the key cannot sign: " + e.getMessage());
+        throw new ServiceException(entry.keyFile() + ": the key cannot sign: " + e.getMessage());
       }
     }
     return new SigningEngine(
         new SigningTable(signingKeys, settings.subdomains()),
-        new DkimSigner(settings.policy(), clock),
+        new DkimSigner(Policies.signing(settings), clock),
         settings.unknownDomain() == SigningConfig.UnknownDomain.REJECT,
         settings.onMalformed() == SigningConfig.OnMalformed.REJECT);
   }

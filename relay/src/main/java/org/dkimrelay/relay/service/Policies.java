@@ -1,0 +1,33 @@
+package org.dkimrelay.relay.service;
+
+import java.util.Set;
+import org.dkimrelay.relay.config.Interval;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SigningConfig;
+import org.dkimrelay.relay.dkim.Canonicalization;
+import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.rotation.RotationPolicy;
+
+/**
+ * The policies that the settings describe: the one place that maps {@code [signing]} and {@code
+ * [rotation]} (checked when they were read) to what {@code dkim} and {@code rotation} work with.
+ */
+public final class Policies {
+  private Policies() {}
+
+  public static SigningPolicy signing(SigningConfig settings) {
+    return new SigningPolicy(
+        settings.headers(),
+        Set.copyOf(settings.oversign()),
+        Canonicalization.Pair.parse(settings.canonicalization()),
+        settings.expire().map(Interval::duration),
+        settings.lineLengthLimit());
+  }
+
+  public static RotationPolicy rotation(RelayConfig.Rotation settings) {
+    return new RotationPolicy(
+        settings.every().map(Interval::duration),
+        settings.publishDelay().duration(),
+        settings.grace().duration());
+  }
+}
