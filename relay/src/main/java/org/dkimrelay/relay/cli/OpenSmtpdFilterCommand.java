@@ -1,5 +1,6 @@
 package org.dkimrelay.relay.cli;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -57,8 +58,14 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
     }
     // smtpd sends its filters no SIGHUP: changed files are seen every dns.recheck instead
     runtime.startBackground(true);
-    // Lines are bytes to us: Latin-1 both ways gives every byte back as it came.
-    PrintStream out = new PrintStream(context.stdout(), false, StandardCharsets.ISO_8859_1);
+    // Lines are bytes to us: Latin-1 both ways gives every byte back as it came. Buffered here
+    // and flushed once per line from smtpd: System.out flushes every write, a system call for each
+    // line echoed.
+    PrintStream out =
+        new PrintStream(
+            new BufferedOutputStream(context.stdout(), 64 * 1024),
+            false,
+            StandardCharsets.ISO_8859_1);
     try {
       new OpenSmtpdFilter(
               runtime.pipeline(),

@@ -4,6 +4,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.dkimrelay.relay.config.RelayConfig;
@@ -41,6 +42,13 @@ final class SignCommand implements Callable<Integer> {
       description = "Print what would be signed with which keys, and why, instead of the message.")
   boolean explain;
 
+  @Option(
+      names = "--login",
+      paramLabel = "LOGIN",
+      description =
+          "Sign as mail of a client logged in (SMTP AUTH) as LOGIN: only what [senders] lets it sign.")
+  String login;
+
   @Mixin ConfigOptions options;
 
   SignCommand(CliContext context) {
@@ -57,7 +65,8 @@ final class SignCommand implements Callable<Integer> {
       throw new UserError(e.getMessage());
     }
     MessagePipeline.Message signing =
-        new MessagePipeline(engine, new RelayMetrics(), false).begin("sign");
+        new MessagePipeline(engine, new RelayMetrics(), false)
+            .begin("sign", Optional.ofNullable(login));
     try (SpooledMessage message =
         MessageInput.read(context, signing.body(), config.signing().lineLengthLimit())) {
       if (explain) {
@@ -83,7 +92,8 @@ final class SignCommand implements Callable<Integer> {
 
   private void explain(SigningEngine engine, RelayConfig config, SpooledMessage message) {
     PrintWriter out = spec.commandLine().getOut();
-    SigningEngine.Explanation explanation = engine.explain(message.header());
+    SigningEngine.Explanation explanation =
+        engine.explain(message.header(), Optional.ofNullable(login));
     SigningConfig settings = config.signing();
     if (explanation.decision() instanceof SigningDecision.Malformed malformed) {
       out.println("Not signed: malformed: " + malformed.reason());
@@ -112,6 +122,19 @@ final class SignCommand implements Callable<Integer> {
           "Oversigned (listed once more than present): "
               + String.join(", ", policy.oversign().stream().sorted().toList()));
       out.println("Canonicalization (c=): " + policy.canonicalization().tagValue());
+      explanation
+          .binding()
+          .ifPresent(
+              binding ->
+                  out.println(
+                      "Login "
+                          + login
+                          + (binding.allowed()
+                              ? ": may sign for it, by "
+                              : ": may NOT sign for it (not signed, senders.on-mismatch = "
+                                  + config.senders().onMismatch().word()
+                                  + "), by ")
+                          + binding.rule()));
     }
   }
 }

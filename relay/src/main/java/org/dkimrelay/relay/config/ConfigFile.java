@@ -2,6 +2,7 @@ package org.dkimrelay.relay.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.dkimrelay.keys.Cidr;
@@ -20,9 +21,11 @@ record ConfigFile(
     DnsTable dns,
     MetricsTable metrics,
     LogTable log,
-    RotationTable rotation) {
+    RotationTable rotation,
+    SendersTable senders) {
 
-  static final ConfigFile EMPTY = new ConfigFile(null, null, null, null, null, null, null, null);
+  static final ConfigFile EMPTY =
+      new ConfigFile(null, null, null, null, null, null, null, null, null);
   private static final List<Cidr> LOOPBACK =
       List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"));
 
@@ -39,6 +42,8 @@ record ConfigFile(
         new RelayConfig.Metrics(Optional.ofNullable(metrics).map(MetricsTable::address));
     RelayConfig.Log logSettings = or(log, LogTable.EMPTY).settings();
     RelayConfig.Rotation rotationSettings = or(rotation, RotationTable.EMPTY).settings();
+    SendersConfig sendersSettings =
+        table("senders", () -> or(senders, SendersTable.EMPTY).settings());
     return table(
         "",
         () ->
@@ -50,7 +55,8 @@ record ConfigFile(
                 dnsSettings,
                 metricsSettings,
                 logSettings,
-                rotationSettings));
+                rotationSettings,
+                sendersSettings));
   }
 
   static ConfigFile of(RelayConfig config) {
@@ -62,7 +68,8 @@ record ConfigFile(
         new DnsTable(config.dns().resolver(), config.dns().recheck()),
         new MetricsTable(config.metrics().address().orElse(null)),
         new LogTable(config.log().format(), config.log().explain()),
-        RotationTable.of(config.rotation()));
+        RotationTable.of(config.rotation()),
+        new SendersTable(config.senders().onMismatch(), config.senders().logins()));
   }
 
   private static <T> T table(String name, Supplier<T> settings) {
@@ -291,6 +298,16 @@ record ConfigFile(
 
     RelayConfig.Log settings() {
       return new RelayConfig.Log(or(format, RelayConfig.LogFormat.TEXT), or(explain, false));
+    }
+  }
+
+  /** {@code [senders]}. */
+  record SendersTable(SendersConfig.OnMismatch onMismatch, Map<String, List<String>> logins) {
+    static final SendersTable EMPTY = new SendersTable(null, null);
+
+    SendersConfig settings() {
+      return new SendersConfig(
+          or(onMismatch, SendersConfig.OnMismatch.REJECT), or(logins, Map.of()));
     }
   }
 

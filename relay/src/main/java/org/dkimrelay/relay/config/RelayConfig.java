@@ -21,7 +21,8 @@ public record RelayConfig(
     Dns dns,
     Metrics metrics,
     Log log,
-    Rotation rotation) {
+    Rotation rotation,
+    SendersConfig senders) {
 
   public RelayConfig {
     if (milter.address().isEmpty() && !listen.enabled()) {
@@ -68,7 +69,8 @@ public record RelayConfig(
         dns,
         metrics,
         log,
-        rotation);
+        rotation,
+        senders);
   }
 
   /** {@code [listen]}: where the local MTA connects (the SMTP proxy front-end). */

@@ -7,18 +7,21 @@ import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.SigningDomain;
 
 /**
- * The domain of the one author address in {@code From:}, which chooses the signing key. Jakarta
- * Mail's {@link InternetAddress} does the RFC 5322 parsing (display names, comments, quoted
- * strings, encoded words); this class enforces what signing needs.
+ * The one author address in {@code From:}, whose domain chooses the signing key. Jakarta Mail's
+ * {@link InternetAddress} does the RFC 5322 parsing (display names, comments, quoted strings,
+ * encoded words); this class enforces what signing needs.
  */
 final class FromDomain {
   private FromDomain() {}
+
+  /** The author's address as written (local part and domain) and its domain. */
+  record Author(String address, SigningDomain domain) {}
 
   /**
    * @throws MalformedMessageException when there is not exactly one {@code From:} with exactly one
    *     address that has a valid domain
    */
-  static SigningDomain of(HeaderBlock headers) throws MalformedMessageException {
+  static Author of(HeaderBlock headers) throws MalformedMessageException {
     List<HeaderField> from = headers.all("From");
     if (from.isEmpty()) {
       throw new MalformedMessageException("no From: header field");
@@ -50,7 +53,7 @@ final class FromDomain {
       throw new MalformedMessageException("From: address has an address literal, not a domain");
     }
     try {
-      return SigningDomain.parse(domain);
+      return new Author(address, SigningDomain.parse(domain));
     } catch (KeyToolException e) {
       if (domain.matches("[A-Za-z0-9-]+")) {
         // A host name such as OpenSMTPD's bounces carry (MAILER-DAEMON@vm): a domain no key can

@@ -6,8 +6,12 @@ import org.dkimrelay.keys.SigningDomain;
 /** What the signing table decided for one message. */
 public sealed interface SigningDecision {
 
-  /** Sign with {@code keys}, all of domain {@code signingDomain} ({@code d=}). */
-  record Sign(SigningDomain fromDomain, SigningDomain signingDomain, List<SigningKey> keys)
+  /**
+   * Sign with {@code keys}, all of domain {@code signingDomain} ({@code d=}), for the From: address
+   * {@code author}.
+   */
+  record Sign(
+      SigningDomain fromDomain, SigningDomain signingDomain, List<SigningKey> keys, String author)
       implements SigningDecision {
     public Sign {
       keys = List.copyOf(keys);

@@ -2,6 +2,7 @@ package org.dkimrelay.relay.dkim;
 
 import java.security.GeneralSecurityException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Decides and signs one message: the signing table picks the keys, the policies say what happens to
@@ -13,19 +14,51 @@ public final class SigningEngine {
   private final DkimSigner signer;
   private final boolean rejectUnknownDomain;
   private final boolean rejectMalformed;
+  private final SenderBinding senders;
+  private final boolean rejectMismatch;
 
+  /** An engine whose logins are bound to their own domains, a mismatch refused. */
   public SigningEngine(
       SigningTable table, DkimSigner signer, boolean rejectUnknownDomain, boolean rejectMalformed) {
+    this(
+        table,
+        signer,
+        rejectUnknownDomain,
+        rejectMalformed,
+        SenderBinding.ownDomains(table.subdomains()),
+        true);
+  }
+
+  /**
+   * @param senders what each login may have signed
+   * @param rejectMismatch a login's mail for an author it may not sign for: refused (5.7.1), else
+   *     passed unsigned; never signed
+   */
+  public SigningEngine(
+      SigningTable table,
+      DkimSigner signer,
+      boolean rejectUnknownDomain,
+      boolean rejectMalformed,
+      SenderBinding senders,
+      boolean rejectMismatch) {
     this.table = table;
     this.signer = signer;
     this.rejectUnknownDomain = rejectUnknownDomain;
     this.rejectMalformed = rejectMalformed;
+    this.senders = senders;
+    this.rejectMismatch = rejectMismatch;
   }
 
   /** What to do with the message. */
   public sealed interface Outcome {
-    /** Send these fields before the message. */
-    record Signed(SigningDecision.Sign decision, List<DkimSigner.SignatureField> fields)
+    /**
+     * Send these fields before the message; {@code binding} says which sender binding allowed it
+     * (empty without a login).
+     */
+    record Signed(
+        SigningDecision.Sign decision,
+        List<DkimSigner.SignatureField> fields,
+        Optional<String> binding)
         implements Outcome {
       public Signed {
         fields = List.copyOf(fields);
@@ -44,13 +77,21 @@ public final class SigningEngine {
     /** Why a message was refused. */
     enum Why {
       MALFORMED,
-      UNKNOWN_DOMAIN
+      UNKNOWN_DOMAIN,
+      /** The logged-in sender may not have mail of this author signed. */
+      LOGIN_MISMATCH
     }
   }
 
   /** The same engine signing with only {@code usable} of its keys. */
   public SigningEngine withKeys(List<SigningKey> usable) {
-    return new SigningEngine(table.withKeys(usable), signer, rejectUnknownDomain, rejectMalformed);
+    return new SigningEngine(
+        table.withKeys(usable),
+        signer,
+        rejectUnknownDomain,
+        rejectMalformed,
+        senders,
+        rejectMismatch);
   }
 
   public BodyHasher newBodyHasher() {
@@ -67,7 +108,10 @@ public final class SigningEngine {
   }
 
   /** The decision for a message and, when it is signed, the {@code h=} list it would get. */
-  public record Explanation(SigningDecision decision, List<String> signedHeaders) {
+  public record Explanation(
+      SigningDecision decision,
+      List<String> signedHeaders,
+      Optional<SenderBinding.Decision> binding) {
     public Explanation {
       signedHeaders = List.copyOf(signedHeaders);
     }
@@ -82,7 +126,11 @@ public final class SigningEngine {
             + " keys="
             + sign.keys()
             + " h="
-            + String.join(":", signedHeaders);
+            + String.join(":", signedHeaders)
+            + binding
+                .map(
+                    b -> (b.allowed() ? " login allowed by " : " login NOT allowed by ") + b.rule())
+                .orElse("");
       }
       if (decision instanceof SigningDecision.NoKey noKey) {
         return "from=" + noKey.fromDomain() + ": no key for this domain";
@@ -91,23 +139,35 @@ public final class SigningEngine {
     }
   }
 
-  /** Decides without signing, for {@code sign --explain}. */
-  public Explanation explain(byte[] headerBlock) {
+  /**
+   * Decides without signing, for {@code sign --explain} and the explain log; {@code login} is the
+   * sender's SMTP AUTH login, if any.
+   */
+  public Explanation explain(byte[] headerBlock, Optional<String> login) {
     try {
       HeaderBlock headers = HeaderBlock.parse(headerBlock);
       SigningDecision decision = table.decide(headers);
-      List<String> signed =
-          decision instanceof SigningDecision.Sign
-              ? signer.policy().signedHeaderNames(headers)
-              : List.of();
-      return new Explanation(decision, signed);
+      if (decision instanceof SigningDecision.Sign sign) {
+        return new Explanation(
+            decision, signer.policy().signedHeaderNames(headers), binding(sign, login));
+      }
+      return new Explanation(decision, List.of(), Optional.empty());
     } catch (MalformedMessageException e) {
-      return new Explanation(new SigningDecision.Malformed(e.getMessage()), List.of());
+      return new Explanation(
+          new SigningDecision.Malformed(e.getMessage()), List.of(), Optional.empty());
     }
   }
 
-  /** Decides and signs a message whose header block is {@code headerBlock}. */
-  public Outcome process(byte[] headerBlock, String bodyHash) {
+  private Optional<SenderBinding.Decision> binding(
+      SigningDecision.Sign sign, Optional<String> login) {
+    return login.map(who -> senders.decide(who, sign.author(), sign.fromDomain()));
+  }
+
+  /**
+   * Decides and signs a message whose header block is {@code headerBlock}, sent by {@code login}
+   * (SMTP AUTH; empty for a client that did not log in).
+   */
+  public Outcome process(byte[] headerBlock, String bodyHash, Optional<String> login) {
     HeaderBlock headers;
     try {
       headers = HeaderBlock.parse(headerBlock);
@@ -125,9 +185,25 @@ public final class SigningEngine {
           : new Outcome.Unsigned(Outcome.Why.UNKNOWN_DOMAIN, reason);
     }
     SigningDecision.Sign sign = (SigningDecision.Sign) decision;
+    Optional<SenderBinding.Decision> binding = binding(sign, login);
+    if (binding.isPresent() && !binding.get().allowed()) {
+      String reason =
+          "login "
+              + login.get()
+              + " may not sign for "
+              + sign.fromDomain()
+              + " ("
+              + binding.get().rule()
+              + ")";
+      return rejectMismatch
+          ? new Outcome.Refused(Outcome.Why.LOGIN_MISMATCH, reason)
+          : new Outcome.Unsigned(Outcome.Why.LOGIN_MISMATCH, reason);
+    }
     try {
       return new Outcome.Signed(
-          sign, signer.sign(headers, bodyHash, sign.signingDomain(), sign.keys()));
+          sign,
+          signer.sign(headers, bodyHash, sign.signingDomain(), sign.keys()),
+          binding.map(SenderBinding.Decision::rule));
     } catch (GeneralSecurityException | RuntimeException e) {
       return new Outcome.Failed("signing with " + sign.keys() + " failed: " + e);
     }

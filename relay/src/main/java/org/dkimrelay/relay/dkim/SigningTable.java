@@ -27,19 +27,20 @@ public final class SigningTable {
   }
 
   public SigningDecision decide(HeaderBlock headers) {
-    SigningDomain from;
+    FromDomain.Author author;
     try {
-      from = FromDomain.of(headers);
+      author = FromDomain.of(headers);
     } catch (FromDomain.NoSigningDomain e) {
       return new SigningDecision.NoKey(e.domain());
     } catch (MalformedMessageException e) {
       return new SigningDecision.Malformed(e.getMessage());
     }
+    SigningDomain from = author.domain();
     Optional<SigningDomain> candidate = Optional.of(from);
     while (candidate.isPresent()) {
       List<SigningKey> keys = keysByDomain.get(candidate.get());
       if (keys != null) {
-        return new SigningDecision.Sign(from, candidate.get(), keys);
+        return new SigningDecision.Sign(from, candidate.get(), keys, author.address());
       }
       candidate = subdomains ? candidate.get().parent() : Optional.empty();
     }
@@ -49,6 +50,11 @@ public final class SigningTable {
   /** The same table with only {@code usable} keys (those whose DNS record is published). */
   public SigningTable withKeys(List<SigningKey> usable) {
     return new SigningTable(usable, subdomains);
+  }
+
+  /** Whether a subdomain signs with its nearest parent's keys. */
+  public boolean subdomains() {
+    return subdomains;
   }
 
   /** Every key, for start-up messages. */

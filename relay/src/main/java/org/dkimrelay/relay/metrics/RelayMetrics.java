@@ -61,6 +61,19 @@ public final class RelayMetrics {
     count("dkimrelay.messages.refused", "messages refused with a 5xx of ours", reason);
   }
 
+  /**
+   * Mail of a logged-in sender for an author its login may not sign for, by the login's domain
+   * ("none" for a login without one): refused or passed unsigned, as {@code senders.on-mismatch}
+   * says.
+   */
+  public void loginMismatch(String loginDomain) {
+    Counter.builder("dkimrelay.login.mismatches")
+        .description("messages of a login for an author it may not sign for")
+        .tags("login_domain", loginDomain)
+        .register(registry)
+        .increment();
+  }
+
   /** Refused for now (4xx): signing, upstream. */
   public void tempfailed(String reason) {
     count(

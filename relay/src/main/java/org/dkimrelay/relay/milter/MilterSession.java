@@ -158,7 +158,8 @@ final class MilterSession {
     if (!policy.signs(client, localClient, login)) {
       return MilterPacket.of(ACCEPT); // no further events for this message: it passes unsigned
     }
-    message = pipeline.begin(session());
+    // the login (SMTP AUTH) decides which authors it may have signed ([senders])
+    message = pipeline.begin(session(), Optional.of(login).filter(name -> !name.isEmpty()));
     return MilterPacket.of(CONTINUE);
   }
 

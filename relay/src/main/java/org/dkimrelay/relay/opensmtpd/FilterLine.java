@@ -11,7 +11,8 @@ sealed interface FilterLine {
   record Filter(String version, String phase, String session, String token, String payload)
       implements FilterLine {}
 
-  record Report(String version, String event, String session) implements FilterLine {}
+  /** {@code rest}: the fields after the session, unsplit ("" when there are none). */
+  record Report(String version, String event, String session, String rest) implements FilterLine {}
 
   /** A line of another kind or shape: ignored (and logged), never fatal. */
   record Other(String line) implements FilterLine {}
@@ -30,8 +31,27 @@ sealed interface FilterLine {
     }
     if (line.startsWith("report|")) {
       String[] fields = line.split("\\|", 7);
-      return fields.length >= 6 ? new Report(fields[1], fields[4], fields[5]) : new Other(line);
+      return fields.length >= 6
+          ? new Report(fields[1], fields[4], fields[5], fields.length > 6 ? fields[6] : "")
+          : new Other(line);
     }
     return new Other(line);
+  }
+
+  /**
+   * The login of a {@code link-auth} report whose result is {@code pass}: {@code USER|RESULT} up to
+   * protocol 0.6, {@code RESULT|USER} from 0.7 (so that a user name may hold "|").
+   */
+  static java.util.Optional<String> authenticated(Report report) {
+    String rest = report.rest();
+    if (report.version().equals("0.5") || report.version().equals("0.6")) {
+      int bar = rest.lastIndexOf('|');
+      return bar > 0 && rest.substring(bar + 1).equals("pass")
+          ? java.util.Optional.of(rest.substring(0, bar))
+          : java.util.Optional.empty();
+    }
+    return rest.startsWith("pass|") && rest.length() > 5
+        ? java.util.Optional.of(rest.substring(5))
+        : java.util.Optional.empty();
   }
 }

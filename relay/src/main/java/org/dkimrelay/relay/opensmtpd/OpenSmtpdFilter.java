@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -39,6 +40,7 @@ public final class OpenSmtpdFilter {
   private final PrintStream out;
   private final Map<String, FilterMessage> messages = new HashMap<>(); // by session
   private final Map<String, SmtpReply> refusals = new HashMap<>(); // by session, until commit
+  private final Map<String, String> logins = new HashMap<>(); // by session, once AUTH passed
   private String hostname = "localhost";
 
   /** smtpd speaks a protocol version this filter does not: it must stop, not guess. */
@@ -114,9 +116,16 @@ public final class OpenSmtpdFilter {
         default -> send("filter-result", filter, "proceed"); // a phase we did not ask for
       }
     } else if (line instanceof FilterLine.Report report) {
-      if (report.event().equals("link-disconnect")) {
-        discard(report.session());
-        refusals.remove(report.session());
+      switch (report.event()) {
+        case "link-auth" ->
+            FilterLine.authenticated(report)
+                .ifPresent(login -> logins.put(report.session(), login));
+        case "link-disconnect" -> {
+          discard(report.session());
+          refusals.remove(report.session());
+          logins.remove(report.session());
+        }
+        default -> {} // not registered for
       }
     } else {
       LOG.warn(
@@ -138,6 +147,7 @@ public final class OpenSmtpdFilter {
       case "ready" -> {
         out.println("register|filter|smtp-in|data-line");
         out.println("register|filter|smtp-in|commit");
+        out.println("register|report|smtp-in|link-auth"); // the login decides what is signed
         out.println("register|report|smtp-in|link-disconnect");
         out.println("register|ready");
       }
@@ -151,7 +161,7 @@ public final class OpenSmtpdFilter {
             filter.session(),
             session ->
                 new FilterMessage(
-                    pipeline.begin(session),
+                    pipeline.begin(session, Optional.ofNullable(logins.get(session))),
                     maxMessageSize,
                     spooler.newStore(),
                     spooler.newHeaderBuffer()));

@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.DkimSigner.SignatureField;
+import org.dkimrelay.relay.dkim.SenderBinding;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.metrics.RelayMetrics;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MessagePipeline {
   private static final Logger LOG = LoggerFactory.getLogger(MessagePipeline.class);
+
+  private static final String LOGIN_MISMATCH = Outcome.Why.LOGIN_MISMATCH.name();
 
   private final AtomicReference<SigningEngine> engine;
   private final RelayMetrics metrics;
@@ -59,9 +62,17 @@ public final class MessagePipeline {
     return metrics;
   }
 
-  /** Starts a message for session {@code session} (used in log lines). */
+  /** Starts a message for session {@code session} (used in log lines), sent without a login. */
   public Message begin(String session) {
-    return new Message(engine.get(), session);
+    return begin(session, Optional.empty());
+  }
+
+  /**
+   * Starts a message for session {@code session} whose client logged in as {@code login} (SMTP
+   * AUTH): only what the login may sign for is signed ({@code [senders]}).
+   */
+  public Message begin(String session, Optional<String> login) {
+    return new Message(engine.get(), session, login.filter(name -> !name.isEmpty()));
   }
 
   /** One message on its way through: its engine, its body hash, then its verdict. */
@@ -70,10 +81,12 @@ public final class MessagePipeline {
     private final BodyHasher bodyHasher;
     private final LongLineFolder body; // hashed as the next MTA will send it
     private final String session;
+    private final Optional<String> login;
     private final long began = System.nanoTime();
 
-    private Message(SigningEngine engine, String session) {
+    private Message(SigningEngine engine, String session, Optional<String> login) {
       this.engine = engine;
+      this.login = login;
       this.bodyHasher = engine.newBodyHasher();
       this.body = new LongLineFolder(bodyHasher, lineLengthLimit());
       this.session = session;
@@ -105,21 +118,27 @@ public final class MessagePipeline {
       }
       byte[] headerBlock = LongLineFolder.breakLines(received, lineLengthLimit());
       if (explain) {
-        LOG.info("session={} explain: {}", session, engine.explain(headerBlock).summary());
+        LOG.info("session={} explain: {}", session, engine.explain(headerBlock, login).summary());
       }
-      Outcome outcome = engine.process(headerBlock, bodyHasher.finish());
+      Outcome outcome = engine.process(headerBlock, bodyHasher.finish(), login);
+      // the login in the log line, control characters and quotes made harmless
+      String description =
+          describe(outcome)
+              + login.map(name -> " login=" + name.replaceAll("[\\p{Cntrl}\\s\"]", "?")).orElse("");
       if (outcome instanceof Outcome.Signed signed) {
-        return new Verdict.Send(signed.fields(), describe(outcome), Optional.empty(), null);
+        return new Verdict.Send(signed.fields(), description, Optional.empty(), null);
       }
       if (outcome instanceof Outcome.Unsigned unsigned) {
         return new Verdict.Send(
-            List.of(), describe(outcome), Optional.of(unsigned.reason()), unsigned.why().name());
+            List.of(), description, Optional.of(unsigned.reason()), unsigned.why().name());
       }
       if (outcome instanceof Outcome.Refused refused) {
         SmtpReply reply =
-            refused.why() == Outcome.Why.MALFORMED
-                ? Replies.malformed(refused.reason())
-                : Replies.unknownDomain(refused.reason());
+            switch (refused.why()) {
+              case MALFORMED -> Replies.malformed(refused.reason());
+              case UNKNOWN_DOMAIN -> Replies.unknownDomain(refused.reason());
+              case LOGIN_MISMATCH -> Replies.loginMismatch(refused.reason());
+            };
         return new Verdict.Refuse(reply, refused.reason(), false, refused.why().name());
       }
       return new Verdict.Refuse(
@@ -203,9 +222,15 @@ public final class MessagePipeline {
       String reply = passedOn;
       if (verdict instanceof Verdict.Send send) {
         count(send, accepted, size, took);
+        if (LOGIN_MISMATCH.equals(send.unsignedCounter)) {
+          metrics.loginMismatch(SenderBinding.loginDomain(login.orElse("")));
+        }
       } else {
         Verdict.Refuse refuse = (Verdict.Refuse) verdict;
         reply = refuse.reply().toString();
+        if (LOGIN_MISMATCH.equals(refuse.counter)) {
+          metrics.loginMismatch(SenderBinding.loginDomain(login.orElse("")));
+        }
         if (refuse.reply().permanentFailure()) {
           metrics.refused(refuse.counter);
         } else {
@@ -259,7 +284,8 @@ public final class MessagePipeline {
                           + field.key().key().selector()
                           + " a="
                           + field.key().key().algorithm().signatureAlgorithm())
-              .collect(Collectors.joining(","));
+              .collect(Collectors.joining(","))
+          + signed.binding().map(rule -> " login-binding=\"" + rule + "\"").orElse("");
     }
     if (outcome instanceof Outcome.Unsigned unsigned) {
       return "unsigned=\"" + unsigned.reason() + "\"";

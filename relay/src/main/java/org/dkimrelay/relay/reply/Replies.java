@@ -115,4 +115,9 @@ public final class Replies {
   public static SmtpReply unknownDomain(String reason) {
     return SmtpReply.of(550, "5.7.1", "not signing for this sender: " + reason);
   }
+
+  // X.7.1: delivery not authorized; the login may not sign for the From: domain (RFC 3463 §3.8).
+  public static SmtpReply loginMismatch(String reason) {
+    return SmtpReply.of(550, "5.7.1", "not signing for this sender: " + reason);
+  }
 }

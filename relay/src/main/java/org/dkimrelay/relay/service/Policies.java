@@ -5,12 +5,14 @@ import org.dkimrelay.relay.config.Interval;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.Canonicalization;
+import org.dkimrelay.relay.dkim.SenderBinding;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.rotation.RotationPolicy;
 
 /**
- * The policies that the settings describe: the one place that maps {@code [signing]} and {@code
- * [rotation]} (checked when they were read) to what {@code dkim} and {@code rotation} work with.
+ * The policies that the settings describe: the one place that maps {@code [signing]}, {@code
+ * [senders]} and {@code [rotation]} (checked when they were read) to what {@code dkim} and {@code
+ * rotation} work with.
  */
 public final class Policies {
   private Policies() {}
@@ -22,6 +24,11 @@ public final class Policies {
         Canonicalization.Pair.parse(settings.canonicalization()),
         settings.expire().map(Interval::duration),
         settings.lineLengthLimit());
+  }
+
+  /** What each login may have signed ({@code [senders]}), subdomains as {@code [signing]} says. */
+  public static SenderBinding senders(RelayConfig config) {
+    return new SenderBinding(config.senders().logins(), config.signing().subdomains());
   }
 
   public static RotationPolicy rotation(RelayConfig.Rotation settings) {

@@ -103,7 +103,7 @@ public final class SigningRuntime {
    */
   public static SigningEngine loadEngine(ConfigSource source, RelayConfig config, Clock clock) {
     KeyDirectory keys = source.keys(config);
-    SigningEngine engine = SigningSetup.load(config.signing(), keys, clock);
+    SigningEngine engine = SigningSetup.load(config, keys, clock);
     if (engine.table().keys().isEmpty()) {
       throw new ServiceException(
           "no keys in "

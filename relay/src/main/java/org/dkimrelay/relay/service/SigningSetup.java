@@ -10,6 +10,8 @@ import java.util.Map;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.config.RelayConfig;
+import org.dkimrelay.relay.config.SendersConfig;
 import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.Signatures;
@@ -29,7 +31,8 @@ final class SigningSetup {
    * cannot be used (unsafe permissions, damaged file) stops start-up: signing with some keys and
    * silently not with others is worse.
    */
-  static SigningEngine load(SigningConfig settings, KeyDirectory keys, Clock clock) {
+  static SigningEngine load(RelayConfig config, KeyDirectory keys, Clock clock) {
+    SigningConfig settings = config.signing();
     Signatures signatures;
     try {
       signatures = Signatures.selected();
@@ -62,6 +65,8 @@ final class SigningSetup {
         new SigningTable(signingKeys, settings.subdomains()),
         new DkimSigner(Policies.signing(settings), clock),
         settings.unknownDomain() == SigningConfig.UnknownDomain.REJECT,
-        settings.onMalformed() == SigningConfig.OnMalformed.REJECT);
+        settings.onMalformed() == SigningConfig.OnMalformed.REJECT,
+        Policies.senders(config),
+        config.senders().onMismatch() == SendersConfig.OnMismatch.REJECT);
   }
 }

@@ -39,7 +39,7 @@ final class OpenSmtpdBenchmark {
 
   private OpenSmtpdBenchmark(Path work, double scale) {
     this.work = work;
-    this.load = new Load("10 KB", 10 * 1024, 16, Math.max(100, (int) (2000 * scale)));
+    this.load = new Load("10 KB", 10 * 1024, 16, Math.max(100, (int) (600 * scale)));
   }
 
   public static void main(String[] args) throws Exception {
@@ -53,12 +53,15 @@ final class OpenSmtpdBenchmark {
     DkimKey rsa = BenchTools.generate(KeyAlgorithm.RSA, "r1");
     new KeyDirectory(keys).store(rsa, rsa.txtRecord(3600));
     Map<String, String> records = Map.of("r1._domainkey.example.com", rsa.record().value());
-    Path filterConfig =
-        Files.writeString(work.resolve("filter.toml"), "[signing]\nkeys = \"" + keys + "\"\n");
-    OpenSmtpdInstance.chown("opensmtpd", work); // the filter runs as smtpd's user
     int dnsPort = Dnsmasq.freeUdpPort();
     try (Dnsmasq dns =
         Dnsmasq.start(List.of("local=/example.com/"), work.resolve("dns"), dnsPort)) {
+      // the filter asks DNS which keys are published: dnsmasq on 127.0.0.1, never the system's
+      Path filterConfig =
+          Files.writeString(
+              work.resolve("filter.toml"),
+              "[signing]\nkeys = \"" + keys + "\"\n[dns]\nresolver = \"" + dns.address() + "\"\n");
+      OpenSmtpdInstance.chown("opensmtpd", work); // the filter runs as smtpd's user
       measure("opensmtpd alone (no signing)", "", "", -1, Map.of());
       String filter =
           String.join(
@@ -120,14 +123,15 @@ final class OpenSmtpdBenchmark {
           OpenSmtpdInstance.start(config, port, work.resolve("smtpd.log"))) {
         long pid = signerPid == 0 ? filterPid() : signerPid;
         Load warmUp = new Load("10 KB", 10 * 1024, 16, 300); // a filter is a long-running JVM
-        run(port, warmUp, sink, 0);
+        run(port, warmUp, sink);
+        sink.awaitTransactions(warmUp.messages(), RUN_LIMIT);
         if (!records.isEmpty()) {
           BenchTools.verifySample(work, who, sink.transactions().subList(0, 20), records);
         }
         for (int i = 0; i < REPEATS; i++) {
           long signer0 = pid < 0 ? 0 : cpuMillis(pid);
           long machine0 = machineBusyMillis();
-          double rate = run(port, load, sink, sink.transactions().size());
+          double rate = run(port, load, sink);
           if (!smtpd.alive()) {
             throw new IllegalStateException(who + ": smtpd stopped: " + smtpd.log());
           }
@@ -137,6 +141,8 @@ final class OpenSmtpdBenchmark {
                   pid < 0 ? 0 : (cpuMillis(pid) - signer0) / (double) load.messages(),
                   (machineBusyMillis() - machine0) / (double) load.messages()));
         }
+        // every message must arrive; smtpd relays at its own pace after accepting
+        sink.awaitTransactions(warmUp.messages() + REPEATS * load.messages(), RUN_LIMIT);
       }
     }
     measured.sort(java.util.Comparator.comparingDouble(Row::rate));
@@ -144,17 +150,25 @@ final class OpenSmtpdBenchmark {
     System.out.println(who + ": " + measured.get(REPEATS / 2)); // as it goes: a row is minutes
   }
 
-  /** Messages per second from the first one sent until the sink has them all. */
-  private static double run(int port, Load load, RecordingUpstream sink, int before)
-      throws Exception {
+  /**
+   * Messages per second. Without the chain: from the first one sent until smtpd has accepted them
+   * all, which with the filter means signed (it signs before smtpd answers DATA); smtpd's own
+   * relaying afterwards is paced by its compiled-in connection limits (a new connection to a relay
+   * host 5 s after the last, 100 mails a session), which would bound every row alike and hide the
+   * signer. With the chain, signing happens on the second hop: until the sink has them all. Every
+   * message must reach the sink either way (checked at the end of the row).
+   */
+  private double run(int port, Load load, RecordingUpstream sink) throws Exception {
+    int before = sink.transactions().size();
     long start = System.nanoTime();
     Process source = BenchTools.startSmtpSource(port, load);
-    sink.awaitTransactions(before + load.messages(), RUN_LIMIT);
-    double rate = load.messages() / ((System.nanoTime() - start) / 1e9);
     if (!source.waitFor(RUN_LIMIT.toSeconds(), TimeUnit.SECONDS) || source.exitValue() != 0) {
       throw new IllegalStateException("smtp-source failed");
     }
-    return rate;
+    if (chain != null) {
+      sink.awaitTransactions(before + load.messages(), RUN_LIMIT);
+    }
+    return load.messages() / ((System.nanoTime() - start) / 1e9);
   }
 
   private String config(String filterLine, String onListener, int port, int sinkPort)
@@ -193,11 +207,13 @@ final class OpenSmtpdBenchmark {
   private void print() {
     System.out.printf(
         Locale.ROOT,
-        "%nOpenSMTPD side by side: smtp-source -> smtpd -> sink, %s, %d messages, RSA-2048, median of %d%n",
+        "%nOpenSMTPD side by side: smtp-source -> smtpd -> sink, %s, %d messages, RSA-2048, median of %d"
+            + "%n(msg/s: accepted by smtpd, so signed where the filter runs; the chain: delivered,"
+            + " paced by smtpd's relaying)%n",
         load.label(),
         load.messages(),
         REPEATS);
-    BenchTools.printRows(rows);
+    BenchTools.printRows(rows, "msg/s");
     System.out.println("(a sample of 20 messages of each signing row was verified by dkimpy)");
   }
 }

@@ -132,7 +132,8 @@ public final class SignBenchmark {
         () -> {
           BodyHasher hasher = engine.newBodyHasher();
           hasher.write(body);
-          if (!(engine.process(header, hasher.finish()) instanceof SigningEngine.Outcome.Signed)) {
+          if (!(engine.process(header, hasher.finish(), java.util.Optional.empty())
+              instanceof SigningEngine.Outcome.Signed)) {
             throw new IllegalStateException("not signed");
           }
         };

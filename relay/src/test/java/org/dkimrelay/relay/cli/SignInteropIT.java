@@ -94,6 +94,28 @@ class SignInteropIT {
   }
 
   @Test
+  void aLoginIsSignedOnlyForWhatItMayAndExplainSaysWhichRuleDecided() {
+    byte[] message =
+        "From: ceo@example.com\r\nSubject: s\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+    CliRun own = CliRun.withInput(home, message, "sign", "--login", "alice@example.com");
+    assertThat(own.exit()).as(own.err()).isZero();
+    assertThat(new String(own.bytes(), StandardCharsets.US_ASCII)).startsWith("DKIM-Signature:");
+
+    CliRun other = CliRun.withInput(home, message, "sign", "--login", "mallory@example.net");
+    assertThat(other.exit()).isEqualTo(2);
+    assertThat(other.bytes()).isEmpty();
+    assertThat(other.err())
+        .contains("not signed: login mallory@example.net may not sign for example.com");
+
+    CliRun explained =
+        CliRun.withInput(home, message, "sign", "--explain", "--login", "mallory@example.net");
+    assertThat(explained.out())
+        .contains(
+            "Login mallory@example.net: may NOT sign for it (not signed, senders.on-mismatch ="
+                + " reject), by the login's own domain example.net");
+  }
+
+  @Test
   void unknownDomainIsRefusedWhenPolicySaysReject() throws IOException {
     Path config =
         Files.writeString(home.resolve("reject.toml"), "[signing]\nunknown-domain = \"reject\"\n");

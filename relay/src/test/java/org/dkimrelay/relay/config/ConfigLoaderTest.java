@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.dkimrelay.keys.Cidr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,24 @@ class ConfigLoaderTest {
     assertThat(config.signing().unknownDomain()).isEqualTo(SigningConfig.UnknownDomain.PASS);
     assertThat(config.signing().onMalformed()).isEqualTo(SigningConfig.OnMalformed.REJECT);
     assertThat(config.dns().recheck().duration().toMinutes()).isEqualTo(10);
+  }
+
+  @Test
+  void sendersMapLoginsToDomainsAddressesOrEverythingAndPrintsBack() throws Exception {
+    RelayConfig config =
+        ConfigLoader.parse(
+            "[senders]\non-mismatch = \"unsigned\"\n[senders.logins]\n"
+                + "\"alice@example.com\" = [\"example.com\", \"News@Bücher.example\"]\n"
+                + "\"*@example.net\" = [\"*\"]\n",
+            "test.toml");
+    assertThat(config.senders().onMismatch()).isEqualTo(SendersConfig.OnMismatch.UNSIGNED);
+    assertThat(config.senders().logins())
+        .containsEntry("alice@example.com", List.of("example.com", "News@xn--bcher-kva.example"))
+        .containsEntry("*@example.net", List.of("*"));
+    RelayConfig again = ConfigLoader.parse(ConfigLoader.render(config), "printed.toml");
+    assertThat(again.senders()).isEqualTo(config.senders());
+    assertThat(RelayConfig.defaults().senders().onMismatch())
+        .isEqualTo(SendersConfig.OnMismatch.REJECT);
   }
 
   @Test
@@ -56,6 +75,9 @@ class ConfigLoaderTest {
         "bad cidr         | '[listen]\nallow = [\"10.0.0.0/40\"]'    | test.toml:2: listen.allow: '10.0.0.0/40'",
         "TOML syntax      | '[listen'                                 | test.toml:1:",
         "bad canon        | '[signing]\ncanonicalization = \"loose\"' | canonicalization 'loose' is not one of",
+        "bad mismatch     | '[senders]\non-mismatch = \"sign\"'      | 'sign' is not one of reject | unsigned",
+        "bad login entry  | '[senders.logins]\n\"a@x.example\" = [\"not a domain\"]' | senders: logins.\"a@x.example\": 'not a domain' is not a domain",
+        "bad pattern      | '[senders.logins]\n\"a*\" = [\"x.example\"]' | senders: logins: 'a*': a pattern is '*@DOMAIN' or '*'",
         "auth half given  | '[upstream]\nusername = \"u\"'            | username and password-file go together",
         "auth without TLS | '[upstream]\nusername = \"u\"\npassword-file = \"p\"' | starttls must be \"required\"",
         "open to everyone | '[listen]\naddress = \"0.0.0.0:10027\"\nallow = [\"0.0.0.0/0\"]' | listen: address 0.0.0.0:10027 is reachable from other hosts and allow lets every address in",

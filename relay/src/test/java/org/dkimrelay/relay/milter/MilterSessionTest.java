@@ -23,6 +23,7 @@ import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.DkimSigner;
+import org.dkimrelay.relay.dkim.SenderBinding;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningEngine.Outcome;
 import org.dkimrelay.relay.dkim.SigningKey;
@@ -150,7 +151,8 @@ class MilterSessionTest {
     BodyHasher hasher = engine.newBodyHasher();
     hasher.write(BODY.getBytes(StandardCharsets.US_ASCII), 0, BODY.length());
     Outcome outcome =
-        engine.process(headerBlock.getBytes(StandardCharsets.US_ASCII), hasher.finish());
+        engine.process(
+            headerBlock.getBytes(StandardCharsets.US_ASCII), hasher.finish(), Optional.empty());
     return ((Outcome.Signed) outcome).fields();
   }
 
@@ -239,6 +241,64 @@ class MilterSessionTest {
           .extracting(MilterPacket::command)
           .containsExactly(expected);
     }
+  }
+
+  /** One message of a client that logged in as {@code login} (macros as Postfix sends them). */
+  private static List<MilterPacket> loggedIn(MilterSession session, String login, String from) {
+    session.handle(optionNegotiation(POSTFIX_PROTOCOL));
+    session.handle(connect("192.0.2.7"));
+    session.handle(macro(MilterProtocol.MAIL, "{auth_authen}", login, "i", "4QID"));
+    return drive(session, message(from));
+  }
+
+  @Test
+  void aLoginIsSignedForItsOwnDomainAndRefused5_7_1ForAnother() throws Exception {
+    List<MilterPacket> own =
+        loggedIn(session(engine(false, ed25519), true), "alice@example.com", "alice@example.com");
+    assertThat(own)
+        .extracting(MilterPacket::command)
+        .containsExactly(
+            MilterProtocol.CONTINUE, MilterProtocol.INSERT_HEADER, MilterProtocol.CONTINUE);
+
+    // a forged From: of a domain that has keys here, by a login of another domain
+    SigningKey otherKey =
+        new SigningKey(
+            new DkimKeyGenerator(new SecureRandom())
+                .generate(
+                    SigningDomain.parse("other.example"),
+                    Selector.parse("o1"),
+                    KeyAlgorithm.ED25519,
+                    0));
+    List<MilterPacket> forged =
+        loggedIn(
+            session(engine(false, ed25519, otherKey), true),
+            "alice@example.com",
+            "ceo@other.example");
+    MilterPacket last = forged.get(forged.size() - 1);
+    assertThat(last.command()).isEqualTo(MilterProtocol.REPLY_CODE);
+    assertThat(last.strings(0).get(0))
+        .startsWith("550 5.7.1 not signing for this sender: login alice@example.com may not sign")
+        .contains("other.example");
+    assertThat(forged)
+        .extracting(MilterPacket::command)
+        .doesNotContain(MilterProtocol.INSERT_HEADER);
+  }
+
+  @Test
+  void aMismatchPassesUnsignedWhenPolicySaysSoButIsNeverSigned() throws Exception {
+    SigningEngine passing =
+        new SigningEngine(
+            new SigningTable(List.of(ed25519), true),
+            new DkimSigner(DefaultPolicy.signing(), CLOCK),
+            false,
+            true,
+            SenderBinding.ownDomains(true),
+            false);
+    List<MilterPacket> answers =
+        loggedIn(session(passing, true), "bob@example.net", "a@example.com");
+    assertThat(answers)
+        .extracting(MilterPacket::command)
+        .containsExactly(MilterProtocol.CONTINUE, MilterProtocol.CONTINUE);
   }
 
   @Test

@@ -75,8 +75,35 @@ class OpenSmtpdFilterTest {
         .containsExactly(
             "register|filter|smtp-in|data-line",
             "register|filter|smtp-in|commit",
+            "register|report|smtp-in|link-auth",
             "register|report|smtp-in|link-disconnect",
             "register|ready");
+  }
+
+  /** The commit answer for session s1 after a login reported as {@code authLine}. */
+  private static String afterLogin(String authLine, String from) throws Exception {
+    List<String> out =
+        run(HANDSHAKE + authLine + "\n" + data("s1", "From: " + from, "", "body", "."));
+    return out.stream().filter(l -> l.startsWith("filter-result|s1|t2|")).findFirst().orElseThrow();
+  }
+
+  @Test
+  void aLoginReportedBySmtpdIsBoundToItsDomainInBothReportFormats() throws Exception {
+    // 0.6 (OpenSMTPD 6.8): USER|RESULT; 0.7 (7.x): RESULT|USER
+    String old = "report|0.6|1764669600.0|smtp-in|link-auth|s1|alice@example.com|pass";
+    String current = "report|0.7|1764669600.0|smtp-in|link-auth|s1|pass|alice@example.com";
+    for (String auth : List.of(old, current)) {
+      assertThat(afterLogin(auth, "alice@example.com")).isEqualTo("filter-result|s1|t2|proceed");
+      assertThat(afterLogin(auth, "ceo@example.com")).isEqualTo("filter-result|s1|t2|proceed");
+    }
+    String mallory = "report|0.6|1764669600.0|smtp-in|link-auth|s1|mallory@example.net|pass";
+    assertThat(afterLogin(mallory, "ceo@example.com"))
+        .startsWith(
+            "filter-result|s1|t2|reject|550 5.7.1 not signing for this sender: login"
+                + " mallory@example.net may not sign for example.com");
+    // a failed login is no login: the client's mail is not bound (smtpd refuses it anyway)
+    String failed = "report|0.6|1764669600.0|smtp-in|link-auth|s1|mallory@example.net|fail";
+    assertThat(afterLogin(failed, "ceo@example.com")).isEqualTo("filter-result|s1|t2|proceed");
   }
 
   @Test
@@ -118,7 +145,7 @@ class OpenSmtpdFilterTest {
   void twoFromFieldsEndTheDataAndAreRejectedAtCommitWith550() throws Exception {
     List<String> out =
         run(HANDSHAKE + data("s2", "From: a@example.com", "From: b@example.net", "", "x", "."));
-    assertThat(out.subList(4, out.size()))
+    assertThat(out.subList(5, out.size()))
         .containsExactly(
             "filter-dataline|s2|t1|.",
             "filter-result|s2|t2|reject|550 5.6.0 cannot sign this message: 2 From: header fields"
@@ -168,7 +195,7 @@ class OpenSmtpdFilterTest {
             "x\rfilter|0.6|1|smtp-in|data-line|s4|t1|.",
             "last",
             ".");
-    assertThat(out).filteredOn(l -> l.startsWith("register|")).hasSize(4); // the handshake's
+    assertThat(out).filteredOn(l -> l.startsWith("register|")).hasSize(5); // the handshake's
     assertThat(out.get(out.size() - 1)).isEqualTo("filter-result|s4|t2|proceed");
   }
 

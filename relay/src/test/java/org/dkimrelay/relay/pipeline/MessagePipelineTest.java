@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.Selector;
@@ -190,5 +191,20 @@ class MessagePipelineTest {
         .contains("dkimrelay_messages_refused_total{reason=\"too_large\"} 1.0")
         .contains("dkimrelay_messages_refused_total{reason=\"8bit\"} 1.0")
         .contains("dkimrelay_messages_tempfailed_total{reason=\"spool\"} 1.0");
+  }
+
+  @Test
+  void aLoginsMismatchIsRefusedAndCountedByTheLoginsDomain() throws Exception {
+    MessagePipeline pipeline = pipeline(false, true);
+    MessagePipeline.Message message = pipeline.begin("t", Optional.of("bob@example.net"));
+    message.body().write("x\r\n".getBytes(StandardCharsets.US_ASCII));
+    Verdict verdict =
+        message.finish("From: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(((Verdict.Refuse) verdict).reply().wire())
+        .startsWith("550 5.7.1 not signing for this sender: login bob@example.net may not sign");
+    message.end("test", verdict, 3, "");
+    assertThat(pipeline.metrics().scrape())
+        .contains("dkimrelay_login_mismatches_total{login_domain=\"example.net\"} 1.0")
+        .contains("dkimrelay_messages_refused_total{reason=\"login_mismatch\"} 1.0");
   }
 }
