@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import org.dkimrelay.relay.bytes.WordScan;
 
 /**
  * smtpd's lines to the filter. smtpd-filters(7) lines end at LF only: a CR inside a data line is
@@ -44,8 +45,15 @@ final class FilterInput {
         position = 0;
         limit = read;
       }
-      int lf = indexOfLf();
+      int found = WordScan.indexOf(buffer, position, limit, '\n');
+      int lf = found == limit ? -1 : found;
       int end = lf < 0 ? limit : lf;
+      if (lf >= 0 && line.size() == 0 && end - position <= MAX_LINE) {
+        // the whole line is in the buffer: one copy, into its String (most lines)
+        String whole = new String(buffer, position, end - position, StandardCharsets.ISO_8859_1);
+        position = lf + 1;
+        return Optional.of(new Line(whole, false));
+      }
       int keep = Math.min(end - position, MAX_LINE - line.size());
       line.write(buffer, position, keep);
       cut |= keep < end - position;
@@ -54,14 +62,5 @@ final class FilterInput {
         return Optional.of(new Line(line.toString(StandardCharsets.ISO_8859_1), cut));
       }
     }
-  }
-
-  private int indexOfLf() {
-    for (int i = position; i < limit; i++) {
-      if (buffer[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
   }
 }

@@ -19,23 +19,40 @@ sealed interface FilterLine {
 
   static FilterLine parse(String line) {
     if (line.startsWith("config|")) {
-      String[] fields = line.split("\\|", 3);
+      String[] fields = fields(line, 3);
       return new Config(fields[1], fields.length > 2 ? fields[2] : "");
     }
     if (line.startsWith("filter|")) {
-      String[] fields = line.split("\\|", 8);
+      String[] fields = fields(line, 8);
       return fields.length >= 7
           ? new Filter(
               fields[1], fields[4], fields[5], fields[6], fields.length > 7 ? fields[7] : "")
           : new Other(line);
     }
     if (line.startsWith("report|")) {
-      String[] fields = line.split("\\|", 7);
+      String[] fields = fields(line, 7);
       return fields.length >= 6
           ? new Report(fields[1], fields[4], fields[5], fields.length > 6 ? fields[6] : "")
           : new Other(line);
     }
     return new Other(line);
+  }
+
+  /** Up to {@code most} fields split at "|", the last one holding the rest (a line per call). */
+  private static String[] fields(String line, int most) {
+    String[] fields = new String[most];
+    int count = 0;
+    int from = 0;
+    while (count < most - 1) {
+      int bar = line.indexOf('|', from);
+      if (bar < 0) {
+        break;
+      }
+      fields[count++] = line.substring(from, bar);
+      from = bar + 1;
+    }
+    fields[count++] = line.substring(from);
+    return count == most ? fields : java.util.Arrays.copyOf(fields, count);
   }
 
   /**

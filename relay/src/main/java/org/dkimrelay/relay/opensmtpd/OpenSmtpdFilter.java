@@ -3,9 +3,9 @@ package org.dkimrelay.relay.opensmtpd;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -206,6 +206,7 @@ public final class OpenSmtpdFilter {
   }
 
   private void send(String kind, FilterLine.Filter filter, String payload) {
-    out.println(String.join("|", List.of(kind, filter.session(), filter.token(), payload)));
+    String line = kind + '|' + filter.session() + '|' + filter.token() + '|' + payload + '\n';
+    out.write(line.getBytes(StandardCharsets.ISO_8859_1), 0, line.length()); // bytes, as received
   }
 }
