@@ -2,6 +2,7 @@ package org.dkimrelay.relay;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,6 +80,32 @@ class ArchitectureTest {
             .should()
             .dependOnClassesThat(
                 resideInAPackage(RELAY + "..").and(not(resideInAPackage(RELAY + ".config..")))));
+  }
+
+  @Test
+  void theWireCodeKnowsOnlyRepliesAndBytes() {
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage(RELAY + ".wire..")
+            .should()
+            .dependOnClassesThat(
+                resideInAPackage(RELAY + "..")
+                    .and(
+                        not(
+                            resideInAnyPackage(
+                                RELAY + ".wire..", RELAY + ".reply..", RELAY + ".bytes..")))));
+  }
+
+  @Test
+  void theProxysNextHopKnowsNothingOfItsInboundSide() {
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage(RELAY + ".upstream..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage(RELAY + ".smtp.."));
   }
 
   @Test

@@ -92,11 +92,6 @@ public final class Replies {
     return new SmtpReply(ReplyCode.OK, "", lines);
   }
 
-  /** Upstream's acceptance of the message, its enhanced code and text on one line, passed on. */
-  public static SmtpReply accepted(String upstreamText) {
-    return SmtpReply.of(ReplyCode.OK, "", upstreamText);
-  }
-
   public static SmtpReply parameterRefused(String reason) {
     return SmtpReply.of(555, "5.5.4", reason);
   }

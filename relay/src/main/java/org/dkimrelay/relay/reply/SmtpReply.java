@@ -32,8 +32,8 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
   }
 
   /**
-   * A reply from its wire lines (without CRLF), as {@link ReplyReader} collects them. The enhanced
-   * code is taken from the first line and removed from every line that repeats it.
+   * A reply from its wire lines (without CRLF), as {@code wire.ReplyReader} collects them. The
+   * enhanced code is taken from the first line and removed from every line that repeats it.
    */
   public static SmtpReply parse(int code, List<String> texts) {
     Matcher first = ENHANCED.matcher(texts.get(0));

@@ -4,6 +4,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import org.dkimrelay.relay.reply.Replies;
+import org.dkimrelay.relay.wire.DataReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.RejectException;
@@ -48,8 +49,8 @@ final class RelayDataCommand extends BaseCommand {
     pace.dataStarted(System.nanoTime());
     String response;
     try {
-      response =
-          Replies.accepted(session.getMessageHandler().data(new PacedInput(content, pace))).wire();
+      // upstream's reply, as a value to the wire (not through SubEthaSMTP's String handler)
+      response = sessions.of(session).data(new PacedInput(content, pace)).wire();
     } catch (RejectException e) {
       response = e.getErrorResponse();
     } catch (RuntimeException e) {

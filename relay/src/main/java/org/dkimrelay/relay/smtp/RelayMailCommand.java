@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dkimrelay.relay.reply.Replies;
-import org.dkimrelay.relay.upstream.MailParameters;
-import org.dkimrelay.relay.upstream.MailPath;
+import org.dkimrelay.relay.wire.MailParameters;
+import org.dkimrelay.relay.wire.MailPath;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 

@@ -1,14 +1,13 @@
 package org.dkimrelay.relay.smtp;
 
-import java.io.IOException;
 import java.io.InputStream;
 import org.subethamail.smtp.MessageHandler;
-import org.subethamail.smtp.RejectException;
 
 /**
  * SubEthaSMTP's view of one transaction: {@code from} → {@code recipient}* → {@code data} → {@code
- * done}, each handed to the session. MAIL and RCPT are handled by {@link RelayMailCommand} and
- * {@link RelayRcptCommand} themselves, which check the paths and pass upstream's replies on.
+ * done}. MAIL, RCPT and DATA are handled by {@link RelayMailCommand}, {@link RelayRcptCommand} and
+ * {@link RelayDataCommand} themselves, which pass upstream's replies on as values; only the end of
+ * the transaction comes through here.
  */
 final class RelayMessageHandler implements MessageHandler {
   private final RelaySession session;
@@ -27,9 +26,10 @@ final class RelayMessageHandler implements MessageHandler {
     // passed upstream by RelayRcptCommand, which gives the client upstream's own reply
   }
 
+  /** Never called: {@link RelayDataCommand} replaces SubEthaSMTP's DATA and asks the session. */
   @Override
-  public String data(InputStream data) throws RejectException, IOException {
-    return session.data(data);
+  public String data(InputStream data) {
+    throw new UnsupportedOperationException("DATA is handled by RelayDataCommand");
   }
 
   @Override

@@ -13,10 +13,10 @@ import org.dkimrelay.relay.reply.Replies;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.spool.SpoolException;
 import org.dkimrelay.relay.spool.SpooledMessage;
-import org.dkimrelay.relay.upstream.MailParameters;
 import org.dkimrelay.relay.upstream.UpstreamClient;
 import org.dkimrelay.relay.upstream.UpstreamException;
 import org.dkimrelay.relay.upstream.UpstreamSession;
+import org.dkimrelay.relay.wire.MailParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,11 +132,11 @@ final class RelaySession {
   /**
    * Receives the message, signs it and sends it upstream.
    *
-   * @return the text of upstream's 250 reply, to be ours
+   * @return upstream's 250 reply, to be ours
    * @throws ReplyException for every refusal (ours or upstream's)
    * @throws IOException when the client went away mid-DATA: nothing was sent upstream
    */
-  String data(InputStream content) throws ReplyException, IOException {
+  SmtpReply data(InputStream content) throws ReplyException, IOException {
     MessagePipeline.Message signing = context.pipeline().begin(id);
     SpooledMessage message;
     try {
@@ -168,9 +168,9 @@ final class RelaySession {
   /**
    * Sends the message upstream; upstream's reply is ours.
    *
-   * @return the text of upstream's 250 reply
+   * @return upstream's 250 reply
    */
-  private String send(MessagePipeline.Message signing, Verdict.Send send, SpooledMessage message)
+  private SmtpReply send(MessagePipeline.Message signing, Verdict.Send send, SpooledMessage message)
       throws ReplyException {
     SmtpReply reply;
     try {
@@ -185,9 +185,7 @@ final class RelaySession {
     if (!reply.positive()) {
       throw new ReplyException(reply);
     }
-    return reply.enhanced().isEmpty()
-        ? String.join(" ", reply.lines())
-        : reply.enhanced() + " " + String.join(" ", reply.lines());
+    return reply;
   }
 
   /** The new fields, then the message as received; upstream dot-stuffs it. */

@@ -8,6 +8,8 @@ import java.util.OptionalLong;
 import org.dkimrelay.relay.reply.ReplyCode;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.upstream.UpstreamException.Kind;
+import org.dkimrelay.relay.wire.DotStuffingOutputStream;
+import org.dkimrelay.relay.wire.MailParameters;
 
 /**
  * Our small RFC 5321 client for the next hop. It sends exactly the bytes it is given (dot-stuffed),
@@ -104,7 +106,7 @@ public final class UpstreamClient implements Closeable {
    * SMTPUTF8.
    */
   public SmtpReply mail(String reversePath, MailParameters parameters) throws UpstreamException {
-    return finalReply("MAIL", command(parameters.mailCommand(reversePath, extensions)));
+    return finalReply("MAIL", command(parameters.mailCommand(reversePath, extensions::supports)));
   }
 
   public SmtpReply rcpt(String forwardPath) throws UpstreamException {

@@ -12,6 +12,7 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import org.dkimrelay.relay.reply.SmtpReply;
 import org.dkimrelay.relay.upstream.UpstreamException.Kind;
+import org.dkimrelay.relay.wire.ReplyReader;
 
 /** The socket to upstream and its buffered streams, before and after STARTTLS; no SMTP logic. */
 final class UpstreamConnection {

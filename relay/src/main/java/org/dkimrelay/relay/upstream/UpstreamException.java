@@ -3,6 +3,7 @@ package org.dkimrelay.relay.upstream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.wire.ReplyReader;
 
 /** Upstream could not be used; {@link Kind} says how, so the caller can pick the reply. */
 public final class UpstreamException extends Exception {

@@ -2,6 +2,7 @@ package org.dkimrelay.relay.upstream;
 
 import java.util.Optional;
 import org.dkimrelay.relay.reply.SmtpReply;
+import org.dkimrelay.relay.wire.MailParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

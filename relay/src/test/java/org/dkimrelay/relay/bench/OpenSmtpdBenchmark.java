@@ -45,9 +45,12 @@ final class OpenSmtpdBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    new OpenSmtpdBenchmark(
-            OpenSmtpdInstance.directory(), args.length > 0 ? Double.parseDouble(args[0]) : 1)
-        .run();
+    Path work = OpenSmtpdInstance.directory();
+    try {
+      new OpenSmtpdBenchmark(work, args.length > 0 ? Double.parseDouble(args[0]) : 1).run();
+    } finally {
+      OpenSmtpdInstance.delete(work); // its keys and queue copies are this run's only
+    }
   }
 
   private void run() throws Exception {

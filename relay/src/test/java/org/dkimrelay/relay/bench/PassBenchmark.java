@@ -11,12 +11,12 @@ import java.util.Locale;
 import java.util.Random;
 import org.dkimrelay.relay.dkim.BodyHasher;
 import org.dkimrelay.relay.dkim.Canonicalization;
-import org.dkimrelay.relay.smtp.DataDecoding;
 import org.dkimrelay.relay.spool.LongLineFolder;
 import org.dkimrelay.relay.spool.MemoryBudget;
 import org.dkimrelay.relay.spool.SpooledMessage;
 import org.dkimrelay.relay.spool.Spooler;
-import org.dkimrelay.relay.upstream.DotStuffing;
+import org.dkimrelay.relay.wire.DataDecoding;
+import org.dkimrelay.relay.wire.DotStuffing;
 
 /**
  * The proxy's path for a 1 MB message pass by pass, on one thread and without sockets, for

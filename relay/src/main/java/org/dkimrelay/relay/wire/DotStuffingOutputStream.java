@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.wire;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -10,11 +10,11 @@ import org.dkimrelay.relay.bytes.WordScan;
  * the data with CRLF "." CRLF, adding a CRLF first if the content did not end with one. Input is
  * already CRLF-normalised, so a line start is exactly "after CRLF".
  */
-final class DotStuffingOutputStream extends FilterOutputStream {
+public final class DotStuffingOutputStream extends FilterOutputStream {
   private boolean atLineStart = true;
   private int previous = -1;
 
-  DotStuffingOutputStream(OutputStream out) {
+  public DotStuffingOutputStream(OutputStream out) {
     super(out);
   }
 
@@ -57,7 +57,7 @@ final class DotStuffingOutputStream extends FilterOutputStream {
   }
 
   /** Writes the end-of-data marker; does not close the connection. */
-  void finish() throws IOException {
+  public void finish() throws IOException {
     if (!atLineStart) {
       out.write('\r');
       out.write('\n');

@@ -1,4 +1,6 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.wire;
+
+import java.util.function.Predicate;
 
 /**
  * The MAIL FROM parameters a client gave that matter to upstream: the declared size (RFC 1870),
@@ -7,16 +9,16 @@ package org.dkimrelay.relay.upstream;
 public record MailParameters(long size, boolean eightBitMime, boolean smtpUtf8) {
   public static final MailParameters NONE = new MailParameters(0, false, false);
 
-  /** The MAIL command with those of the parameters that upstream's EHLO offered. */
-  String mailCommand(String reversePath, Extensions upstream) {
+  /** The MAIL command with those of the parameters that the server's EHLO {@code offered}. */
+  public String mailCommand(String reversePath, Predicate<String> offered) {
     StringBuilder command = new StringBuilder("MAIL FROM:<").append(reversePath).append('>');
-    if (size > 0 && upstream.supports("SIZE")) {
+    if (size > 0 && offered.test("SIZE")) {
       command.append(" SIZE=").append(size);
     }
-    if (eightBitMime && upstream.supports("8BITMIME")) {
+    if (eightBitMime && offered.test("8BITMIME")) {
       command.append(" BODY=8BITMIME");
     }
-    if (smtpUtf8 && upstream.supports("SMTPUTF8")) {
+    if (smtpUtf8 && offered.test("SMTPUTF8")) {
       command.append(" SMTPUTF8");
     }
     return command.toString();

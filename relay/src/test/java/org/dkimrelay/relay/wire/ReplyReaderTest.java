@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.smtp;
+package org.dkimrelay.relay.wire;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;

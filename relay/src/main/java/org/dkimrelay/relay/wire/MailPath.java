@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.wire;
 
 import java.util.Optional;
 import java.util.regex.Pattern;

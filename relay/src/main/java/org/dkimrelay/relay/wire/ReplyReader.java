@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.wire;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,20 +9,20 @@ import java.util.List;
 import org.dkimrelay.relay.reply.SmtpReply;
 
 /** Reads SMTP replies (RFC 5321 §4.2): {@code NNN-text} lines until {@code NNN text}. */
-final class ReplyReader {
+public final class ReplyReader {
   private static final int MAX_LINE = 4096;
   private static final int MAX_LINES = 100;
 
   private final InputStream in;
 
-  ReplyReader(InputStream in) {
+  public ReplyReader(InputStream in) {
     this.in = in;
   }
 
   /**
    * @throws IOException when the connection ends or the peer does not speak SMTP
    */
-  SmtpReply read() throws IOException {
+  public SmtpReply read() throws IOException {
     List<String> texts = new ArrayList<>();
     int code = -1;
     while (texts.size() < MAX_LINES) {
@@ -84,7 +84,7 @@ final class ReplyReader {
   }
 
   /** The peer sent something that is not SMTP. */
-  static final class ProtocolException extends IOException {
+  public static final class ProtocolException extends IOException {
     private static final long serialVersionUID = 1L;
 
     ProtocolException(String message) {

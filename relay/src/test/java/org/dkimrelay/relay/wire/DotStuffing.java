@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.upstream;
+package org.dkimrelay.relay.wire;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.smtp;
+package org.dkimrelay.relay.wire;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.BufferedInputStream;

@@ -1,4 +1,4 @@
-package org.dkimrelay.relay.smtp;
+package org.dkimrelay.relay.wire;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -12,7 +12,7 @@ import org.dkimrelay.relay.bytes.WordScan;
  * final CRLF (mark/reset on the session's buffered stream), so pipelined commands after it stay for
  * the command reader.
  */
-final class DataReader extends InputStream {
+public final class DataReader extends InputStream {
   private static final int CHUNK = 16 * 1024;
 
   private enum State {
@@ -29,7 +29,7 @@ final class DataReader extends InputStream {
   private boolean ended;
   private int pendingOutput = -1; // the second byte of ".\rx" when the caller's buffer held one
 
-  DataReader(InputStream in) {
+  public DataReader(InputStream in) {
     if (!in.markSupported()) {
       throw new IllegalArgumentException("DATA needs a stream with mark/reset");
     }
@@ -168,7 +168,7 @@ final class DataReader extends InputStream {
   }
 
   /** Reads the rest of the content and throws it away, so the session stays in step. */
-  void drain() throws IOException {
+  public void drain() throws IOException {
     byte[] buffer = new byte[CHUNK];
     while (read(buffer, 0, buffer.length) >= 0) {
       // discard
