@@ -71,6 +71,14 @@ public final class SenderBinding {
         : new Decision(false, "no [senders.logins] entry for this login, which names no domain");
   }
 
+  /**
+   * {@code login} as it may be shown in a log line or an SMTP reply: control characters, white
+   * space and quotes (a peer's bytes) made "?".
+   */
+  public static String printable(String login) {
+    return login.replaceAll("[\\p{Cntrl}\\s\"]", "?");
+  }
+
   /** The login's domain, for the metrics of mismatches: "none" when it names none. */
   public static String loginDomain(String login) {
     return domainOf(login.toLowerCase(Locale.ROOT)).orElse("none");

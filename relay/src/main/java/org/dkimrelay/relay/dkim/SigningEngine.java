@@ -189,7 +189,7 @@ public final class SigningEngine {
     if (binding.isPresent() && !binding.get().allowed()) {
       String reason =
           "login "
-              + login.get()
+              + SenderBinding.printable(login.get())
               + " may not sign for "
               + sign.fromDomain()
               + " ("

@@ -121,10 +121,9 @@ public final class MessagePipeline {
         LOG.info("session={} explain: {}", session, engine.explain(headerBlock, login).summary());
       }
       Outcome outcome = engine.process(headerBlock, bodyHasher.finish(), login);
-      // the login in the log line, control characters and quotes made harmless
       String description =
           describe(outcome)
-              + login.map(name -> " login=" + name.replaceAll("[\\p{Cntrl}\\s\"]", "?")).orElse("");
+              + login.map(name -> " login=" + SenderBinding.printable(name)).orElse("");
       if (outcome instanceof Outcome.Signed signed) {
         return new Verdict.Send(signed.fields(), description, Optional.empty(), null);
       }

@@ -207,4 +207,17 @@ class MessagePipelineTest {
         .contains("dkimrelay_login_mismatches_total{login_domain=\"example.net\"} 1.0")
         .contains("dkimrelay_messages_refused_total{reason=\"login_mismatch\"} 1.0");
   }
+
+  @Test
+  void aLoginWithLineBreaksCannotBreakTheReplyOrTheLogLine() throws Exception {
+    MessagePipeline pipeline = pipeline(false, true);
+    MessagePipeline.Message message =
+        pipeline.begin("t", Optional.of("bob\r\n250 2.0.0 fake\"@example.net"));
+    Verdict verdict =
+        message.finish("From: a@example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    String wire = ((Verdict.Refuse) verdict).reply().wire();
+    assertThat(wire).startsWith("550 5.7.1 ").contains("login bob??250?2.0.0?fake?@example.net");
+    assertThat(wire).as("one line").doesNotContain("\r").doesNotContain("\n");
+    assertThat(verdict.description()).doesNotContain("\r").doesNotContain("\n");
+  }
 }
