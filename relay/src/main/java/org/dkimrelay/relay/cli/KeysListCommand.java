@@ -128,7 +128,7 @@ final class KeysListCommand implements Callable<Integer> {
         }
       }
     }
-    return policy.nextAction(lifecycle);
+    return policy.nextAction(row.domain(), lifecycle);
   }
 
   /** Revoked and removed keys have no key file left, but their records may still need work. */

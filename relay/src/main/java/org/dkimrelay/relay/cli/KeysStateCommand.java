@@ -59,7 +59,7 @@ abstract class KeysStateCommand implements Callable<Integer> {
               + KeyRotation.revokedRecord(signingDomain, keySelector, key.keyAlgorithm())
                   .zoneLine());
     }
-    out.println("Next: " + policy.nextAction(key) + ".");
+    out.println("Next: " + policy.nextAction(signingDomain.name(), key) + ".");
     out.println(
         "A running relay follows at its next check, or at once on 'systemctl reload dkimrelay'.");
     return ExitCode.OK;

@@ -1,6 +1,7 @@
 package org.dkimrelay.relay.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import org.dkimrelay.keys.KeyToolException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -87,12 +88,49 @@ public final class Main implements Runnable {
           .getErr()
           .println(
               "dkimrelay: "
-                  + e.getMessage()
+                  + plainWords(e)
                   + " (see '"
                   + command.getCommandSpec().qualifiedName()
                   + " --help')");
       return ExitCode.USAGE;
     };
+  }
+
+  /** picocli's usage errors said as an admin would: what is wrong, in our terms. */
+  private static String plainWords(ParameterException e) {
+    CommandLine.Model.CommandSpec spec = e.getCommandLine().getCommandSpec();
+    if (e instanceof CommandLine.UnmatchedArgumentException unmatched
+        && !unmatched.getUnmatched().isEmpty()) {
+      String first = unmatched.getUnmatched().get(0);
+      if (!spec.subcommands().isEmpty() && !first.startsWith("-")) {
+        return "'"
+            + first
+            + "' is not a command of "
+            + spec.qualifiedName()
+            + "; the commands are "
+            + String.join(", ", spec.subcommands().keySet());
+      }
+      return (first.startsWith("-") ? "unknown option '" : "unexpected argument '")
+          + first
+          + "' for "
+          + spec.qualifiedName();
+    }
+    if (e instanceof CommandLine.MissingParameterException missing) {
+      List<String> names =
+          missing.getMissing().stream()
+              .map(
+                  arg ->
+                      arg instanceof CommandLine.Model.OptionSpec option
+                          ? option.longestName() + " " + option.paramLabel()
+                          : arg.paramLabel())
+              .toList();
+      // an argument group of which one is needed is written "(...)" by picocli
+      boolean oneOf = e.getMessage().contains("argument(s): (");
+      return spec.qualifiedName().replace("dkimrelay ", "")
+          + " needs "
+          + String.join(oneOf ? " or " : " and ", names);
+    }
+    return e.getMessage();
   }
 
   /** A failure while running: the user's own mistakes as one line; the rest as one line too. */

@@ -124,7 +124,7 @@ public final class KeyRotation {
                   lines.add(
                       standby.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine()
                           + "  ; standby: "
-                          + policy.nextAction(key));
+                          + policy.nextAction(domain.name(), key));
                 }
               });
     }
@@ -295,7 +295,8 @@ public final class KeyRotation {
     String name = domain + "/" + event.selector();
     return switch (event.to()) {
       case ACTIVE -> name + ": record seen in DNS, now signing with it";
-      case RETIRING -> name + ": retiring, no longer signing; " + policy.nextAction(key);
+      case RETIRING ->
+          name + ": retiring, no longer signing; " + policy.nextAction(domain.name(), key);
       case REVOKED ->
           name
               + ": revoked, private key deleted; publish "

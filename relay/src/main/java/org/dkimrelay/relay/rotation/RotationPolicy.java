@@ -99,8 +99,10 @@ public record RotationPolicy(Optional<Duration> every, Duration publishDelay, Du
     return due;
   }
 
-  /** What happens next to {@code key}, and when, in words for {@code keys list}. */
-  public String nextAction(KeyLifecycle key) {
+  /**
+   * What happens next to {@code key} of {@code domain}, and when, in words for {@code keys list}.
+   */
+  public String nextAction(String domain, KeyLifecycle key) {
     return switch (key.state()) {
       case STANDBY ->
           key.publishedSeen() == null
@@ -110,7 +112,7 @@ public record RotationPolicy(Optional<Duration> every, Duration publishDelay, Du
       case ACTIVE ->
           every
               .map(period -> "rotation due " + at(key.activeSince().plus(period)))
-              .orElse("signing; 'rotate DOMAIN' starts its successor");
+              .orElse("signing; 'rotate " + domain + "' starts its successor");
       case RETIRING ->
           "keep its TXT record published; revoked at " + at(key.retiringSince().plus(grace));
       case REVOKED ->

@@ -53,8 +53,13 @@ public final class Foreground {
             new Thread(
                 () -> {
                   service.stopAdmitting();
+                  // a milter-only instance has no SMTP listener to answer 421 on
                   out.println(
-                      "dkimrelay stopping: new connections get 421; transactions in flight have up to "
+                      "dkimrelay stopping: "
+                          + (service.proxyPort().isPresent()
+                              ? "new connections get 421; transactions"
+                              : "messages")
+                          + " in flight have up to "
                           + grace.toSeconds()
                           + " s to finish");
                   out.flush();

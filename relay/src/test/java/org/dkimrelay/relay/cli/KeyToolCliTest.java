@@ -146,7 +146,8 @@ class KeyToolCliTest {
   void dnsNeedsAnAddressAndSaysSoInItsUsage() {
     CliRun run = CliRun.in(home, "dns", "example.com");
     assertThat(run.exit()).isEqualTo(2);
-    assertThat(run.err()).contains("Missing required argument(s): ([--ip=IPV4] [--ipv6=IPV6])");
+    assertThat(run.err())
+        .isEqualTo("dkimrelay: dns needs --ip IPV4 or --ipv6 IPV6 (see 'dkimrelay dns --help')\n");
     assertThat(CliRun.in(home, "dns", "--help").out())
         .contains("([--ip=IPV4] [--ipv6=IPV6])")
         .contains("DOMAIN            The mail domain");
@@ -200,14 +201,16 @@ class KeyToolCliTest {
         "bits for ed25519    | keygen example.com --algorithm ed25519 --bits 2048 | --bits applies to RSA keys only",
         "unknown algorithm   | keygen example.com --algorithm dsa         | unknown key algorithm 'dsa'",
         "not a number        | keygen example.com --bits lots             | Invalid value for option '--bits'",
-        "unknown option      | keygen example.com --bogus                 | Unknown option: '--bogus'",
-        "missing domain      | keygen                                     | Missing required parameter",
+        "unknown option      | keygen example.com --bogus                 | unknown option '--bogus' for dkimrelay keygen",
+        "missing domain      | keygen                                     | keygen needs DOMAIN",
         "ttl out of range    | keygen example.com --ttl 5                 | --ttl must be between",
         "missing key         | keys show example.com nope                 | no key 'nope' for example.com",
         "import missing file | keys import /nonexistent --domain example.com --selector s | no such file: /nonexistent",
-        "import no selector  | keys import /nonexistent --domain example.com | Missing required option: '--selector=S'",
+        "import no selector  | keys import /nonexistent --domain example.com | keys import needs --selector S",
         "bad ip              | dns example.com --ip 300.1.2.3             | invalid IPv4 address '300.1.2.3'",
-        "no ip               | dns example.com                            | Missing required argument(s): ([--ip=IPV4] [--ipv6=IPV6])",
+        "no ip               | dns example.com                            | dns needs --ip IPV4 or --ipv6 IPV6",
+        "not a command       | frobnicate                                 | 'frobnicate' is not a command of dkimrelay; the commands are keygen, keys,",
+        "extra argument      | dns example.com extra --ip 192.0.2.1       | unexpected argument 'extra' for dkimrelay dns",
         "bad host            | dns example.com --ip 192.0.2.1 --host a..b | invalid host name 'a..b'",
         "no command          | ''                                         | missing command",
         "keys alone          | keys                                       | missing subcommand",

@@ -27,7 +27,7 @@ class RotationCliTest {
     CliRun listed = CliRun.at(Instant.now(), home, new byte[0], "keys", "list", "--keys", keys);
     assertThat(listed.out())
         .containsPattern(
-            "example\\.com +r1 +rsa 2048 +active +0d +signing; 'rotate DOMAIN' starts its successor");
+            "example\\.com +r1 +rsa 2048 +active +0d +signing; 'rotate example\\.com' starts its successor");
   }
 
   @Test
@@ -48,11 +48,11 @@ class RotationCliTest {
     CliRun ed = CliRun.in(home, "rotate", "example.com", "--algorithm", "ed25519", "--keys", keys);
     assertThat(ed.out()).startsWith("New standby key 202611e (ed25519) for example.com.");
 
-    // the active key's successor waits: keys list says so, not "'rotate DOMAIN' starts it"
+    // the active key's successor waits: keys list says so, not "'rotate example.com' starts it"
     assertThat(CliRun.in(home, "keys", "list", "--keys", keys).out())
         .containsPattern(
             "example\\.com +r1 +rsa 2048 +active .*signing until standby 202611r takes over")
-        .doesNotContain("'rotate DOMAIN' starts its successor");
+        .doesNotContain("starts its successor");
   }
 
   @Test

@@ -70,25 +70,33 @@ public final class OpenSmtpdInstance implements AutoCloseable {
     }
   }
 
+  /** smtpd's queue, compiled into the binary: one for every instance on the machine. */
+  public static final Path QUEUE = Path.of("/var/spool/smtpd/queue");
+
+  /** The files in smtpd's queue: none once every message it accepted has left. */
+  public static long queuedFiles() throws IOException {
+    if (!Files.isDirectory(QUEUE)) {
+      return 0;
+    }
+    try (Stream<Path> left = Files.walk(QUEUE)) {
+      return left.filter(Files::isRegularFile).count();
+    }
+  }
+
   /** Starts {@code smtpd -d -f config} and returns once it greets on {@code port} (bounded). */
   public static OpenSmtpdInstance start(Path config, int port, Path log) throws Exception {
     // The queue is compiled in and shared: what an interrupted run left there would be delivered
     // into this run's sink, unsigned or twice. Say so rather than measure or test the wrong mail.
-    Path queue = Path.of("/var/spool/smtpd/queue");
-    if (Files.isDirectory(queue)) {
-      try (Stream<Path> left = Files.walk(queue)) {
-        long files = left.filter(Files::isRegularFile).count();
-        if (files > 0) {
-          throw new AssertionError(
-              queue
-                  + " holds "
-                  + files
-                  + " file(s) an interrupted run left behind; they would be"
-                  + " delivered into this run's sink. Remove them (rm -r "
-                  + queue
-                  + "/*) and run again.");
-        }
-      }
+    long files = queuedFiles();
+    if (files > 0) {
+      throw new AssertionError(
+          QUEUE
+              + " holds "
+              + files
+              + " file(s) an interrupted run left behind; they would be"
+              + " delivered into this run's sink. Remove them (rm -r "
+              + QUEUE
+              + "/*) and run again.");
     }
     Process process =
         new ProcessBuilder(binary(), "-d", "-f", config.toString())

@@ -117,11 +117,11 @@ class RotationPolicyTest {
   void theNextActionSaysWhatAndWhen() {
     KeyLifecycle retiring =
         KeyLifecycle.active(KeyAlgorithm.RSA, T0).retired(T0.plus(Duration.ofDays(1)));
-    assertThat(policy.nextAction(retiring))
+    assertThat(policy.nextAction("example.com", retiring))
         .isEqualTo("keep its TXT record published; revoked at 2026-11-09T00:00:00Z");
-    assertThat(policy.nextAction(KeyLifecycle.standby(KeyAlgorithm.RSA, T0)))
+    assertThat(policy.nextAction("example.com", KeyLifecycle.standby(KeyAlgorithm.RSA, T0)))
         .startsWith("publish its TXT record");
-    assertThat(policy.nextAction(retiring.revoked(T0.plus(Duration.ofDays(8)))))
+    assertThat(policy.nextAction("example.com", retiring.revoked(T0.plus(Duration.ofDays(8)))))
         .isEqualTo(
             "publish the revoked record (empty p=); it may be deleted after 2026-11-16T00:00:00Z");
   }
