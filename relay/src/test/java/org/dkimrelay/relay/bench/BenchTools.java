@@ -7,16 +7,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.DkimKeyGenerator;
 import org.dkimrelay.keys.KeyAlgorithm;
 import org.dkimrelay.keys.PemKeys;
 import org.dkimrelay.keys.Selector;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.relay.mta.PostfixInstance;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RecordingUpstream;
@@ -80,6 +83,29 @@ final class BenchTools {
             "127.0.0.1:" + port)
         .redirectErrorStream(true)
         .start();
+  }
+
+  /**
+   * Messages per second from the first of {@code load} submitted to {@code postfix} until its queue
+   * is empty again, bounded by {@code limit}.
+   */
+  static double untilQueueEmpty(
+      PostfixInstance postfix, int submitPort, Load load, Duration limit, String who)
+      throws Exception {
+    long start = System.nanoTime();
+    Process source = startSmtpSource(submitPort, load);
+    long deadline = start + limit.toNanos();
+    while (source.isAlive() || !postfix.queue().isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        source.destroyForcibly();
+        throw new IllegalStateException(who + ": over " + limit);
+      }
+      Thread.sleep(50); // polling Postfix's queue, an outside process
+    }
+    if (source.waitFor(10, TimeUnit.SECONDS) && source.exitValue() != 0) {
+      throw new IllegalStateException(who + ": smtp-source failed");
+    }
+    return load.messages() / ((System.nanoTime() - start) / 1e9);
   }
 
   /** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */

@@ -146,12 +146,13 @@ final class OpenSmtpdBenchmark {
           "smtpd_milters=unix:" + socket);
       postfix.start();
       long pid = relay.process().pid();
-      untilQueueEmpty(postfix, submitPort, new Load("10 KB", 10 * 1024, 16, 300));
+      BenchTools.untilQueueEmpty(
+          postfix, submitPort, new Load("10 KB", 10 * 1024, 16, 300), RUN_LIMIT, who);
       BenchTools.verifySample(work, who, sink.transactions().subList(0, 20), records);
       for (int i = 0; i < REPEATS; i++) {
         long signer0 = cpuMillis(pid);
         long machine0 = machineBusyMillis();
-        double rate = untilQueueEmpty(postfix, submitPort, load);
+        double rate = BenchTools.untilQueueEmpty(postfix, submitPort, load, RUN_LIMIT, who);
         measured.add(
             new Row(
                 rate,
@@ -174,22 +175,6 @@ final class OpenSmtpdBenchmark {
       }
       Thread.sleep(200);
     }
-  }
-
-  /** Messages per second from the first one sent until Postfix's queue is empty (bounded). */
-  private static double untilQueueEmpty(PostfixInstance postfix, int port, Load load)
-      throws Exception {
-    long start = System.nanoTime();
-    Process source = BenchTools.startSmtpSource(port, load);
-    long deadline = start + RUN_LIMIT.toNanos();
-    while (source.isAlive() || !postfix.queue().isEmpty()) {
-      if (System.nanoTime() > deadline) {
-        source.destroyForcibly();
-        throw new IllegalStateException("postfix + milter: over " + RUN_LIMIT);
-      }
-      Thread.sleep(50);
-    }
-    return load.messages() / ((System.nanoTime() - start) / 1e9);
   }
 
   private record Chain(int tagged, int proxyPort) {}

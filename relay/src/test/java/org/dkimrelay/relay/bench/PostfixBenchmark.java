@@ -302,20 +302,7 @@ final class PostfixBenchmark {
   /** Messages per second from the first message submitted until Postfix's queue is empty. */
   private double untilDelivered(PostfixInstance postfix, int submitPort, String who)
       throws Exception {
-    long start = System.nanoTime();
-    Process source = BenchTools.startSmtpSource(submitPort, load);
-    long deadline = start + RUN_LIMIT.toNanos();
-    while (source.isAlive() || !postfix.queue().isEmpty()) {
-      if (System.nanoTime() > deadline) {
-        source.destroyForcibly();
-        throw new IllegalStateException(who + ": over " + RUN_LIMIT);
-      }
-      Thread.sleep(50); // polling Postfix's queue, an outside process
-    }
-    if (source.waitFor(10, TimeUnit.SECONDS) && source.exitValue() != 0) {
-      throw new IllegalStateException(who + ": smtp-source failed");
-    }
-    return load.messages() / ((System.nanoTime() - start) / 1e9);
+    return BenchTools.untilQueueEmpty(postfix, submitPort, load, RUN_LIMIT, who);
   }
 
   private void verifySample(
