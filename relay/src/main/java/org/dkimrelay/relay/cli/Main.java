@@ -45,6 +45,19 @@ public final class Main implements Runnable {
 
   /** Runs one command line; the exit status is 0 ok, 1 failed, 2 usage or configuration error. */
   static int run(CliContext context, PrintWriter out, PrintWriter err, String... args) {
+    CommandLine commandLine = commandLine(context);
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setParameterExceptionHandler(usageError());
+    commandLine.setExecutionExceptionHandler(failure());
+    int exit = commandLine.execute(args);
+    out.flush();
+    err.flush();
+    return exit;
+  }
+
+  /** Every command and subcommand, as the command line and the command reference know them. */
+  static CommandLine commandLine(CliContext context) {
     CommandLine commandLine = new CommandLine(new Main());
     commandLine.addSubcommand(new KeygenCommand(context));
     CommandLine keys = new CommandLine(new KeysCommand());
@@ -63,15 +76,7 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new ImportOpenDkimCommand(context));
     commandLine.addSubcommand(new OpenSmtpdFilterCommand(context));
     commandLine.addSubcommand(new CommandLine.HelpCommand());
-
-    commandLine.setOut(out);
-    commandLine.setErr(err);
-    commandLine.setParameterExceptionHandler(usageError());
-    commandLine.setExecutionExceptionHandler(failure());
-    int exit = commandLine.execute(args);
-    out.flush();
-    err.flush();
-    return exit;
+    return commandLine;
   }
 
   @Override

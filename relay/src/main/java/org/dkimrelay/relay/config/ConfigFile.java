@@ -9,7 +9,7 @@ import org.dkimrelay.keys.Cidr;
 
 /**
  * {@code dkimrelay.toml} as written: plain data bound by Jackson, every key optional (null:
- * absent). {@link #settings()} fills in the defaults (README "Configuration") and builds the
+ * absent). {@link #settings()} fills in the defaults (docs/configuration.md) and builds the
  * validated {@link RelayConfig}; {@link #of} writes every value back, which is what {@code run
  * --print-config} prints. Nulls stay inside this class.
  */

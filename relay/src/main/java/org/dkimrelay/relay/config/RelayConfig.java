@@ -8,7 +8,7 @@ import java.util.Optional;
 import org.dkimrelay.keys.Cidr;
 
 /**
- * The whole configuration (README "Configuration") as validated settings: every value present (an
+ * The whole configuration (docs/configuration.md) as validated settings: every value present (an
  * optional one as {@link Optional}), paths as {@link Path}, choices as enums. {@link ConfigLoader}
  * builds it from {@code dkimrelay.toml} through {@link ConfigFile}, which fills the defaults that
  * {@code run --print-config} shows.

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every reply dkimrelay gives of its own, whichever front-end gives it (README, "SMTP replies
- * dkimrelay gives"). The SMTP proxy writes them on the wire, the milter hands them to the MTA as
- * its reply, the OpenSMTPD filter as its filter result.
+ * Every reply dkimrelay gives of its own, whichever front-end gives it (docs/proxy.md, "SMTP
+ * replies dkimrelay gives"). The SMTP proxy writes them on the wire, the milter hands them to the
+ * MTA as its reply, the OpenSMTPD filter as its filter result.
  */
 public final class Replies {
   // RFC 3463 §3.8 X.7.1: delivery not authorized.
