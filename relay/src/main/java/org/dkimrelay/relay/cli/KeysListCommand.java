@@ -49,6 +49,7 @@ final class KeysListCommand implements Callable<Integer> {
   public Integer call() {
     KeyDirectory directory = options.directory(context);
     RotationPolicy policy = Policies.rotation(options.config(context).rotation());
+    boolean requirePublished = options.config(context).signing().requirePublished();
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Row> rows = new TreeMap<>();
     Map<SigningDomain, Map<String, KeyLifecycle>> lifecycles =
@@ -86,15 +87,24 @@ final class KeysListCommand implements Callable<Integer> {
               + " does not exist (check --keys or signing.keys; 'keygen DOMAIN' creates it)");
     }
     if (rows.isEmpty()) {
-      out.println("No keys in " + directory.root() + ": create one with 'keygen DOMAIN'.");
+      out.println(
+          "No keys in "
+              + directory.root()
+              + ": create one with 'dkimrelay keygen --keys "
+              + directory.root()
+              + " DOMAIN'.");
       return ExitCode.OK;
     }
-    printTable(out, rows.values(), policy, context.clock().instant());
+    printTable(out, rows.values(), policy, requirePublished, context.clock().instant());
     return exit;
   }
 
   private static void printTable(
-      PrintWriter out, Collection<Row> rows, RotationPolicy policy, Instant now) {
+      PrintWriter out,
+      Collection<Row> rows,
+      RotationPolicy policy,
+      boolean requirePublished,
+      Instant now) {
     out.printf(ROW, "DOMAIN", "SELECTOR", "ALGORITHM", "STATE", "AGE", "NEXT");
     for (Row row : rows) {
       KeyLifecycle lifecycle = row.lifecycle();
@@ -105,12 +115,13 @@ final class KeysListCommand implements Callable<Integer> {
           row.algorithm(),
           lifecycle == null ? "?" : lifecycle.state().word(),
           lifecycle == null ? "" : Duration.between(lifecycle.created(), now).toDays() + "d",
-          next(row, rows, policy));
+          next(row, rows, policy, requirePublished));
     }
   }
 
   /** The NEXT column: what happens to the key, or what the admin must do first. */
-  private static String next(Row row, Collection<Row> all, RotationPolicy policy) {
+  private static String next(
+      Row row, Collection<Row> all, RotationPolicy policy, boolean requirePublished) {
     KeyLifecycle lifecycle = row.lifecycle();
     if (row.algorithm().equals("UNUSABLE")) {
       return "fix the key file first (see the error above); it does not sign";
@@ -128,7 +139,11 @@ final class KeysListCommand implements Callable<Integer> {
         }
       }
     }
-    return policy.nextAction(row.domain(), lifecycle);
+    String next = policy.nextAction(row.domain(), lifecycle);
+    // keys list asks no DNS: it says what the relay does, not whether the record is there now
+    return requirePublished && lifecycle.state() == KeyState.ACTIVE
+        ? "(require-published: signs only while its record is published) " + next
+        : next;
   }
 
   /** Revoked and removed keys have no key file left, but their records may still need work. */

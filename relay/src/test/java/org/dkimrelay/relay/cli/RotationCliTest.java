@@ -31,6 +31,20 @@ class RotationCliTest {
   }
 
   @Test
+  void withRequirePublishedAnActiveKeyIsListedAsSigningOnlyWhilePublished() throws Exception {
+    java.nio.file.Path config =
+        java.nio.file.Files.writeString(
+            home.resolve("published.toml"),
+            "[signing]\nkeys = \"" + keys + "\"\nrequire-published = true\n");
+    CliRun listed =
+        CliRun.at(Instant.now(), home, new byte[0], "keys", "list", "--config", config.toString());
+    assertThat(listed.out())
+        .containsPattern(
+            "example\\.com +r1 +rsa 2048 +active +0d +\\(require-published: signs only while its"
+                + " record is published\\) signing; 'rotate example\\.com' starts its successor");
+  }
+
+  @Test
   void rotateMakesOneStandbyPerAlgorithmAndSaysSoWhenOneIsAlreadyWaiting() throws Exception {
     CliRun first = CliRun.in(home, "rotate", "example.com", "--keys", keys);
     assertThat(first.exit()).isZero();
