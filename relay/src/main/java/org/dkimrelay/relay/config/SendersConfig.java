@@ -2,6 +2,7 @@ package org.dkimrelay.relay.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,7 @@ public record SendersConfig(OnMismatch onMismatch, Map<String, List<String>> log
   public SendersConfig {
     Map<String, List<String>> checked = new LinkedHashMap<>();
     logins.forEach((login, allowed) -> checked.put(login(login), allowed(login, allowed)));
-    logins = java.util.Collections.unmodifiableMap(checked);
+    logins = Collections.unmodifiableMap(checked);
   }
 
   private static String login(String login) {

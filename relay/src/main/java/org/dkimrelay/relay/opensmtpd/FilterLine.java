@@ -1,5 +1,8 @@
 package org.dkimrelay.relay.opensmtpd;
 
+import java.util.Arrays;
+import java.util.Optional;
+
 /**
  * One line from smtpd to a proc-exec filter (smtpd-filters(7), protocols 0.5 to 0.7): {@code
  * config|KEY|VALUE}, {@code filter|VERSION|TIME|SUBSYSTEM|PHASE|SESSION|TOKEN|PAYLOAD} or {@code
@@ -52,23 +55,23 @@ sealed interface FilterLine {
       from = bar + 1;
     }
     fields[count++] = line.substring(from);
-    return count == most ? fields : java.util.Arrays.copyOf(fields, count);
+    return count == most ? fields : Arrays.copyOf(fields, count);
   }
 
   /**
    * The login of a {@code link-auth} report whose result is {@code pass}: {@code USER|RESULT} up to
    * protocol 0.6, {@code RESULT|USER} from 0.7 (so that a user name may hold "|").
    */
-  static java.util.Optional<String> authenticated(Report report) {
+  static Optional<String> authenticated(Report report) {
     String rest = report.rest();
     if (report.version().equals("0.5") || report.version().equals("0.6")) {
       int bar = rest.lastIndexOf('|');
       return bar > 0 && rest.substring(bar + 1).equals("pass")
-          ? java.util.Optional.of(rest.substring(0, bar))
-          : java.util.Optional.empty();
+          ? Optional.of(rest.substring(0, bar))
+          : Optional.empty();
     }
     return rest.startsWith("pass|") && rest.length() > 5
-        ? java.util.Optional.of(rest.substring(5))
-        : java.util.Optional.empty();
+        ? Optional.of(rest.substring(5))
+        : Optional.empty();
   }
 }
