@@ -42,32 +42,45 @@ public final class Foreground {
     if (!HangupSignal.onHangup(() -> reload(running, pending))) {
       LOG.warn("this JVM offers no SIGHUP handling: reload by restarting");
     }
-    RelayService service = RelayService.start(source, config, clock, random, out);
-    running.set(service);
-    if (pending.getAndSet(false)) {
-      service.reload();
-    }
+    // Also installed before the relay says it is ready, so that a SIGTERM right after "ready"
+    // still stops it gracefully: the hook waits (on starting) until the relay is up or failed.
     CountDownLatch stopped = new CountDownLatch(1);
+    Object starting = new Object();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  service.stopAdmitting();
-                  // a milter-only instance has no SMTP listener to answer 421 on
-                  out.println(
-                      "dkimrelay stopping: "
-                          + (service.proxyPort().isPresent()
-                              ? "new connections get 421; transactions"
-                              : "messages")
-                          + " in flight have up to "
-                          + grace.toSeconds()
-                          + " s to finish");
-                  out.flush();
-                  service.stop(grace);
+                  synchronized (starting) {
+                    RelayService service = running.get();
+                    if (service != null) {
+                      stopGracefully(service, out, grace);
+                    }
+                  }
                   stopped.countDown();
                 },
                 "dkimrelay-shutdown"));
+    synchronized (starting) {
+      running.set(RelayService.start(source, config, clock, random, out));
+    }
+    if (pending.getAndSet(false)) {
+      running.get().reload();
+    }
     stopped.await();
+  }
+
+  private static void stopGracefully(RelayService service, PrintWriter out, Duration grace) {
+    service.stopAdmitting();
+    // a milter-only instance has no SMTP listener to answer 421 on
+    out.println(
+        "dkimrelay stopping: "
+            + (service.proxyPort().isPresent()
+                ? "new connections get 421; transactions"
+                : "messages")
+            + " in flight have up to "
+            + grace.toSeconds()
+            + " s to finish");
+    out.flush();
+    service.stop(grace);
   }
 
   private static void reload(AtomicReference<RelayService> running, AtomicBoolean pending) {

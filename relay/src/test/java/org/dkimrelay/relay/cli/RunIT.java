@@ -188,7 +188,9 @@ class RunIT {
         client.send("From: alice@example.com\r\nSubject: in flight\r\n\r\nfirst half, ");
         relay.terminate(); // SIGTERM while the message is half sent
 
-        relay.awaitOutput("dkimrelay stopping");
+        relay.awaitOutput(
+            "dkimrelay stopping: new connections get 421; transactions in flight have up to 30 s"
+                + " to finish");
         try (SmtpTestClient late = SmtpTestClient.connect(relay.port())) {
           assertThat(late.reply()).startsWith("421 4.3.2 shutting down");
         }
@@ -219,6 +221,31 @@ class RunIT {
     assertThat(unsafe.exit()).isEqualTo(2);
     assertThat(unsafe.stderr().strip().lines()).hasSize(1);
     assertThat(unsafe.stderr()).contains("run chmod 600 " + key);
+  }
+
+  @Test
+  void aMilterOnlyRelaySaysHowItStopsWithoutPromising421() throws Exception {
+    CliRun.in(dir, "keygen", "example.com", "--keys", dir.resolve("keys").toString());
+    Path milterOnly =
+        RelayConfigFile.write(
+            dir.resolve("milter-only.toml"),
+            1,
+            dir.resolve("keys"),
+            "enabled = false\n",
+            "[milter]\naddress = \"inet:127.0.0.1:0\"\n");
+    RelayProcess relay =
+        RelayProcess.start(
+            dir.resolve("milter.log"),
+            List.of("-Xmx64m"),
+            "run",
+            "--config",
+            milterOnly.toString());
+    try {
+      relay.terminate();
+      relay.awaitOutput("dkimrelay stopping: messages in flight have up to 30 s to finish");
+    } finally {
+      relay.close();
+    }
   }
 
   @Test
