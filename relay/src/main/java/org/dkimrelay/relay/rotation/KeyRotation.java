@@ -111,21 +111,37 @@ public final class KeyRotation {
     return new Outcome(changes, signingChanged);
   }
 
-  /** A line for every standby key: the record still to publish, or when the switch comes. */
-  public List<String> waiting() {
-    List<String> lines = new ArrayList<>();
+  /** What a standby key waits for, in one line; {@code toPublish}: its record is still to paste. */
+  public record Waiting(String line, boolean toPublish) {}
+
+  /**
+   * A line for every standby key: the full record while DNS has not shown it yet, else one line
+   * saying when the switch comes (nothing left to paste).
+   */
+  public List<Waiting> waiting() {
+    List<Waiting> lines = new ArrayList<>();
     for (SigningDomain domain : domains()) {
       LifecycleFile.read(keys.root().resolve(domain.name()))
           .forEach(
               (selector, key) -> {
-                if (key.state() == KeyState.STANDBY) {
-                  DkimKey standby = keys.load(domain, new Selector(selector));
-                  // The remark after ";" keeps the line a valid zone-file line to paste.
-                  lines.add(
-                      standby.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine()
-                          + "  ; standby: "
-                          + policy.nextAction(domain.name(), key));
+                if (key.state() != KeyState.STANDBY) {
+                  return;
                 }
+                String next = policy.nextAction(domain.name(), key);
+                if (key.publishedSeen() != null) {
+                  lines.add(
+                      new Waiting(
+                          selector + "._domainkey." + domain + ": standby, " + next, false));
+                  return;
+                }
+                DkimKey standby = keys.load(domain, new Selector(selector));
+                // The remark after ";" keeps the line a valid zone-file line to paste.
+                lines.add(
+                    new Waiting(
+                        standby.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine()
+                            + "  ; standby: "
+                            + next,
+                        true));
               });
     }
     return lines;

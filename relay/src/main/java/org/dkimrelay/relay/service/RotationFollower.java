@@ -112,7 +112,7 @@ final class RotationFollower {
   }
 
   /** What still waits for the admin (records to publish), one line each. */
-  List<String> waiting() {
+  List<KeyRotation.Waiting> waiting() {
     return rotation.waiting();
   }
 }

@@ -144,14 +144,19 @@ public final class SigningRuntime {
       out.println("signing with " + signatures().description());
       List<SigningKey> unpublished =
           published.allKeys().stream().filter(key -> !published.usable(key)).toList();
-      List<String> waiting = rotation.waiting();
-      if (!unpublished.isEmpty() || !waiting.isEmpty()) {
+      List<KeyRotation.Waiting> standbys = rotation.waiting();
+      if (!unpublished.isEmpty() || standbys.stream().anyMatch(KeyRotation.Waiting::toPublish)) {
         out.println("Publish these TXT records ('dkimrelay check DOMAIN' compares DNS with them):");
         for (SigningKey key : unpublished) {
           out.println("  " + key.key().txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
         }
-        waiting.forEach(line -> out.println("  " + line));
+        standbys.stream()
+            .filter(KeyRotation.Waiting::toPublish)
+            .forEach(waiting -> out.println("  " + waiting.line()));
       }
+      standbys.stream()
+          .filter(waiting -> !waiting.toPublish())
+          .forEach(waiting -> out.println("  " + waiting.line()));
       published.print(out);
       ServiceMetrics.serve(running, pipeline.metrics(), out);
       out.flush();
