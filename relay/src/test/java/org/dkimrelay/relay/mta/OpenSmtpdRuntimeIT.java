@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,7 @@ class OpenSmtpdRuntimeIT {
   private static final Pattern NEW_STANDBY = Pattern.compile("New standby key (\\S+) ");
 
   private FilteredSmtpd smtpd;
+  private Path zoneDir;
   private KeyZone zone;
 
   @AfterEach
@@ -47,12 +49,16 @@ class OpenSmtpdRuntimeIT {
     if (zone != null) {
       zone.close();
     }
+    if (zoneDir != null) {
+      OpenSmtpdInstance.delete(zoneDir); // dnsmasq's files: this test's own directory
+    }
   }
 
   @Test
   void theFilterFollowsRotationNewKeysAndDnsWithoutARestartOfSmtpd() throws Exception {
     smtpd = FilteredSmtpd.prepare();
-    zone = new KeyZone(Files.createTempDirectory("dkimrelay-zone-"));
+    zoneDir = Files.createTempDirectory("dkimrelay-zone-");
+    zone = new KeyZone(zoneDir);
     zone.publish("r1", RelayProcess.keygen(smtpd.keys(), "example.com", "r1", "rsa"));
     smtpd.start(
         List.of("-Xmx128m"),
