@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.dkimrelay.keys.SigningDomain;
 
 /**
@@ -19,6 +20,8 @@ import org.dkimrelay.keys.SigningDomain;
  * is not bound.
  */
 public final class SenderBinding {
+  private static final Pattern UNPRINTABLE = Pattern.compile("[\\p{Cntrl}\\s\"]");
+
   /** Everything: a list server, a relay account. */
   public static final String EVERYTHING = "*";
 
@@ -76,7 +79,7 @@ public final class SenderBinding {
    * space and quotes (a peer's bytes) made "?".
    */
   public static String printable(String login) {
-    return login.replaceAll("[\\p{Cntrl}\\s\"]", "?");
+    return UNPRINTABLE.matcher(login).replaceAll("?");
   }
 
   /** The login's domain, for the metrics of mismatches: "none" when it names none. */

@@ -159,7 +159,7 @@ final class MilterSession {
       return MilterPacket.of(ACCEPT); // no further events for this message: it passes unsigned
     }
     // the login (SMTP AUTH) decides which authors it may have signed ([senders])
-    message = pipeline.begin(session(), Optional.of(login).filter(name -> !name.isEmpty()));
+    message = pipeline.begin(session(), Optional.of(login)); // begin drops an empty one
     return MilterPacket.of(CONTINUE);
   }
 
