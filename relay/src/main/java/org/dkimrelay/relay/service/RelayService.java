@@ -2,13 +2,11 @@ package org.dkimrelay.relay.service;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.BindException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import org.dkimrelay.relay.config.HostPort;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.milter.MilterServer;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -67,23 +65,16 @@ public final class RelayService {
       return new MilterServer(settings, runtime.pipeline());
     } catch (IOException | RuntimeException e) {
       throw new ServiceException(
-          "cannot listen on milter " + settings.address() + ": " + bindFailure(settings, e));
+          "cannot listen on milter "
+              + settings.address()
+              + ": "
+              + BindFailure.describe(
+                  "[milter]",
+                  "OpenDKIM, or another dkimrelay,",
+                  settings.address().unix(),
+                  settings.address().inet().map(HostPort::port),
+                  e));
     }
-  }
-
-  /** Why a milter address could not be bound, with what to do: no raw exception text. */
-  private static String bindFailure(MilterServer.Settings settings, Exception e) {
-    Optional<Path> socket = settings.address().unix();
-    if (socket.isPresent() && !Files.isDirectory(socket.get().getParent())) {
-      return "the directory "
-          + socket.get().getParent()
-          + " does not exist: create it, writable by the user dkimrelay runs as";
-    }
-    if (e instanceof BindException) {
-      return "the address is in use: is OpenDKIM, or another dkimrelay, still running on it?"
-          + " Stop it, or choose another [milter] address";
-    }
-    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   private void startFrontends() {
@@ -93,7 +84,15 @@ public final class RelayService {
     } catch (RuntimeException e) {
       milter.ifPresent(server -> server.stop(Duration.ZERO));
       throw new ServiceException(
-          "cannot listen on " + config.listen().address() + ": " + rootMessage(e));
+          "cannot listen on "
+              + config.listen().address()
+              + ": "
+              + BindFailure.describe(
+                  "[listen]",
+                  "the MTA, or another dkimrelay,",
+                  Optional.empty(),
+                  Optional.of(config.listen().address().port()),
+                  e));
     }
     milter.ifPresent(MilterServer::start);
     runtime.announce();
@@ -180,13 +179,5 @@ public final class RelayService {
     runtime.stop(); // no recheck against a stopped relay
     milter.ifPresent(server -> server.stop(grace));
     proxy.ifPresent(server -> server.stop(grace));
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null) {
-      root = root.getCause();
-    }
-    return root.getMessage();
   }
 }

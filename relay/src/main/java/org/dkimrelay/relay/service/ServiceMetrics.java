@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Optional;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.relay.config.HostPort;
 import org.dkimrelay.relay.config.RelayConfig;
@@ -47,7 +48,16 @@ final class ServiceMetrics {
       server.start();
       out.println("metrics at http://" + address.host() + ":" + server.port() + "/metrics");
     } catch (IOException e) {
-      throw new ServiceException("metrics.address " + address + ": " + e.getMessage());
+      throw new ServiceException(
+          "cannot serve metrics on "
+              + address
+              + ": "
+              + BindFailure.describe(
+                  "[metrics]",
+                  "another dkimrelay, or another exporter,",
+                  Optional.empty(),
+                  Optional.of(address.port()),
+                  e));
     }
   }
 }

@@ -21,6 +21,7 @@ import org.dkimrelay.relay.bench.BenchTools.Row;
 import org.dkimrelay.relay.mta.OpenSmtpdInstance;
 import org.dkimrelay.relay.mta.PostfixInstance;
 import org.dkimrelay.relay.testing.Dnsmasq;
+import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.RecordingUpstream;
 import org.dkimrelay.relay.testing.RelayProcess;
 
@@ -66,13 +67,13 @@ final class OpenSmtpdBenchmark {
           Files.writeString(
               work.resolve("filter.toml"),
               "[signing]\nkeys = \"" + keys + "\"\n[dns]\nresolver = \"" + dns.address() + "\"\n");
-      OpenSmtpdInstance.chown("opensmtpd", work); // the filter runs as smtpd's user
+      ExternalTool.chown("opensmtpd", work); // the filter runs as smtpd's user
       measure("opensmtpd alone (no signing)", "", "", -1, Map.of());
       String filter =
           String.join(
               " ",
               RelayProcess.command(
-                  OpenSmtpdInstance.copyJar(work),
+                  RelayProcess.copyJar(work),
                   List.of("-Xmx256m"),
                   "opensmtpd-filter",
                   "--config",
@@ -83,7 +84,7 @@ final class OpenSmtpdBenchmark {
           " filter \"dkim\"",
           0,
           records);
-      OpenSmtpdInstance.chown("root", keys); // the proxy runs as this user, not smtpd's
+      ExternalTool.chown("root", keys); // the proxy runs as this user, not smtpd's
       int tagged = freePort();
       Path proxyConfig =
           Files.writeString(

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.testing.ExternalTool;
@@ -274,6 +275,59 @@ class RunIT {
               "the address is in use: is OpenDKIM, or another dkimrelay, still running on it?")
           .doesNotContain("Exception");
     }
+  }
+
+  @Test
+  void bindFailuresOfAnUnprivilegedUserSayPermissionDeniedAndTheFix() throws Exception {
+    assertThat(System.getProperty("user.name"))
+        .as("this test runs the relay as 'nobody', which takes root")
+        .isEqualTo("root");
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    CliRun.in(dir, "keygen", "example.com", "--keys", dir.resolve("keys").toString());
+    Path rootsOnly = Files.createDirectory(dir.resolve("root-only"));
+    Path socket = rootsOnly.resolve("milter.sock");
+    Path jar = RelayProcess.copyJar(dir);
+    Path milterConfig =
+        RelayConfigFile.write(
+            dir.resolve("milter.toml"),
+            1,
+            dir.resolve("keys"),
+            "",
+            "[milter]\naddress = \"unix:" + socket + "\"\n");
+    Path lowPortConfig = dir.resolve("low-port.toml");
+    Files.writeString(
+        lowPortConfig,
+        Files.readString(RelayConfigFile.write(lowPortConfig, 1, dir.resolve("keys"), "", ""))
+            .replace("address = \"127.0.0.1:0\"", "address = \"127.0.0.1:25\""));
+    ExternalTool.chown("nobody", dir.resolve("keys"));
+
+    ExternalTool.Result milter = asNobody(jar, "run", "--config", milterConfig);
+    assertThat(milter.exit()).isEqualTo(2);
+    assertThat(milter.stderr().strip())
+        .isEqualTo(
+            "dkimrelay: cannot listen on milter unix:"
+                + socket
+                + ": permission denied: the user nobody cannot create the socket in "
+                + rootsOnly
+                + ": chown nobody "
+                + rootsOnly
+                + ", or choose a directory it may write");
+
+    ExternalTool.Result lowPort = asNobody(jar, "run", "--config", lowPortConfig);
+    assertThat(lowPort.exit()).isEqualTo(2);
+    assertThat(lowPort.stderr().strip())
+        .isEqualTo(
+            "dkimrelay: cannot listen on 127.0.0.1:25: permission denied: port 25 is below 1024,"
+                + " which needs root or the CAP_NET_BIND_SERVICE capability"
+                + " (AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit);"
+                + " or choose a port above 1023");
+  }
+
+  private static ExternalTool.Result asNobody(
+      Path jar, String command, String option, Path config) {
+    List<String> line = new ArrayList<>(List.of("runuser", "-u", "nobody", "--"));
+    line.addAll(RelayProcess.command(jar, List.of("-Xmx64m"), command, option, config.toString()));
+    return ExternalTool.run(line);
   }
 
   @Test

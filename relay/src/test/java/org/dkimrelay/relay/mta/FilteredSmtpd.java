@@ -64,7 +64,7 @@ final class FilteredSmtpd implements AutoCloseable {
   FilteredSmtpd start(List<String> jvmOptions, String signing, String sections) throws Exception {
     Path relayConfig =
         Files.writeString(config(), "[signing]\nkeys = \"" + keys() + "\"\n" + signing + sections);
-    OpenSmtpdInstance.chown("opensmtpd", dir);
+    ExternalTool.chown("opensmtpd", dir);
     sink = RecordingUpstream.start();
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();

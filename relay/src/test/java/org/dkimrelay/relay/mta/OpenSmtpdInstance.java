@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.RelayProcess;
 
 /**
@@ -47,7 +46,11 @@ public final class OpenSmtpdInstance implements AutoCloseable {
         String.join(
             " ",
             RelayProcess.command(
-                copyJar(dir), jvmOptions, "opensmtpd-filter", "--config", relayConfig.toString()));
+                RelayProcess.copyJar(dir),
+                jvmOptions,
+                "opensmtpd-filter",
+                "--config",
+                relayConfig.toString()));
     Path config =
         Files.writeString(
             dir.resolve("smtpd.conf"),
@@ -155,27 +158,5 @@ public final class OpenSmtpdInstance implements AutoCloseable {
         "dkimrelay-opensmtpd-",
         java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
             java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
-  }
-
-  /**
-   * A copy of the jar in {@code dir}: the filter runs as smtpd's user, who may not be able to reach
-   * the build directory (a checkout under a 0700 directory).
-   */
-  public static Path copyJar(Path dir) throws IOException {
-    Path copy = dir.resolve("dkimrelay.jar");
-    Files.copy(
-        org.dkimrelay.relay.testing.RelayProcess.jar(),
-        copy,
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Files.setPosixFilePermissions(
-        copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-    return copy;
-  }
-
-  public static void chown(String user, Path path) {
-    ExternalTool.Result result = ExternalTool.run(List.of("chown", "-R", user, path.toString()));
-    if (result.exit() != 0) {
-      throw new AssertionError("chown failed: " + result);
-    }
   }
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +26,14 @@ public final class ExternalTool {
     @Override
     public String toString() {
       return "exit " + exit + "\nstdout: " + out() + "\nstderr: " + stderr;
+    }
+  }
+
+  /** Gives {@code path} and everything under it to {@code user}. */
+  public static void chown(String user, Path path) {
+    Result result = run(List.of("chown", "-R", user, path.toString()));
+    if (result.exit() != 0) {
+      throw new AssertionError("chown failed: " + result);
     }
   }
 

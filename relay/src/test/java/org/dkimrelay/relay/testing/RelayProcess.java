@@ -6,6 +6,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -131,6 +133,17 @@ public final class RelayProcess implements AutoCloseable {
   /** The jar the build made. */
   public static Path jar() {
     return Path.of("target", "dkimrelay.jar").toAbsolutePath();
+  }
+
+  /**
+   * A copy of the jar in {@code dir}, for a relay run as another user (smtpd's, or an unprivileged
+   * one), who may not be able to reach the build directory (a checkout under a 0700 directory).
+   */
+  public static Path copyJar(Path dir) throws IOException {
+    Path copy = dir.resolve("dkimrelay.jar");
+    Files.copy(jar(), copy, StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+    return copy;
   }
 
   /**
