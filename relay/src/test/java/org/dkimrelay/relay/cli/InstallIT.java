@@ -24,6 +24,8 @@ class InstallIT {
     assertThat(install.exit()).as(install.toString()).isZero();
 
     assertThat(prefix.resolve("lib/dkimrelay/dkimrelay.jar")).isRegularFile();
+    assertThat(prefix.resolve("share/man/man8/dkimrelay.8")).isRegularFile();
+    assertThat(prefix.resolve("share/man/man8/dkimrelay-run.8")).isRegularFile();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(etc.resolve("keys"))))
         .isEqualTo("rwx------");
     assertThat(Files.readString(etc.resolve("dkimrelay.toml")))
