@@ -112,7 +112,7 @@ public final class KeyRotation {
   }
 
   /** What a standby key waits for, in one line; {@code toPublish}: its record is still to paste. */
-  public record Waiting(String line, boolean toPublish) {}
+  public record Waiting(String domain, String line, boolean toPublish) {}
 
   /**
    * A line for every standby key: the full record while DNS has not shown it yet, else one line
@@ -131,13 +131,16 @@ public final class KeyRotation {
                 if (key.publishedSeen() != null) {
                   lines.add(
                       new Waiting(
-                          selector + "._domainkey." + domain + ": standby, " + next, false));
+                          domain.name(),
+                          selector + "._domainkey." + domain + ": standby, " + next,
+                          false));
                   return;
                 }
                 DkimKey standby = keys.load(domain, new Selector(selector));
                 // The remark after ";" keeps the line a valid zone-file line to paste.
                 lines.add(
                     new Waiting(
+                        domain.name(),
                         standby.txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine()
                             + "  ; standby: "
                             + next,

@@ -7,8 +7,11 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Collectors;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.MailDnsPlan;
@@ -145,8 +148,24 @@ public final class SigningRuntime {
       List<SigningKey> unpublished =
           published.allKeys().stream().filter(key -> !published.usable(key)).toList();
       List<KeyRotation.Waiting> standbys = rotation.waiting();
-      if (!unpublished.isEmpty() || standbys.stream().anyMatch(KeyRotation.Waiting::toPublish)) {
-        out.println("Publish these TXT records ('dkimrelay check DOMAIN' compares DNS with them):");
+      Set<String> toPublish = new TreeSet<>();
+      unpublished.forEach(key -> toPublish.add(key.key().domain().name()));
+      standbys.stream()
+          .filter(KeyRotation.Waiting::toPublish)
+          .forEach(waiting -> toPublish.add(waiting.domain()));
+      if (!toPublish.isEmpty()) {
+        out.println(
+            "Publish these TXT records ("
+                + toPublish.stream()
+                    .map(
+                        domain ->
+                            "'dkimrelay check "
+                                + domain
+                                + " --keys "
+                                + running.signing().keys()
+                                + "'")
+                    .collect(Collectors.joining(", "))
+                + " compares DNS with them):");
         for (SigningKey key : unpublished) {
           out.println("  " + key.key().txtRecord(MailDnsPlan.DEFAULT_TTL).zoneLine());
         }

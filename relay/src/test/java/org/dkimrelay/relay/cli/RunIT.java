@@ -58,6 +58,11 @@ class RunIT {
             .startsWith("Created rsa 2048 key ")
             .contains(" for example.com: ");
         assertThat(relay.records()).hasSize(1);
+        assertThat(relay.output())
+            .contains(
+                "Publish these TXT records ('dkimrelay check example.com --keys "
+                    + dir.resolve("keys")
+                    + "' compares DNS with them):");
         assertThat(
                 Files.getPosixFilePermissions(
                     Files.list(dir.resolve("keys/example.com"))

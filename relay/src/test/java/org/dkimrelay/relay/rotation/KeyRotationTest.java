@@ -49,11 +49,13 @@ class KeyRotationTest {
     assertThat(rotation.waiting())
         .containsExactlyInAnyOrder(
             new KeyRotation.Waiting(
+                "example.com",
                 keys.load(domain, Selector.parse("s1")).txtRecord(3600).zoneLine()
                     + "  ; standby: publish its TXT record; the relay switches to it once DNS"
                     + " shows it",
                 true),
             new KeyRotation.Waiting(
+                "example.com",
                 "s2._domainkey.example.com: standby, record seen; the relay switches to it at"
                     + " 2026-12-05T11:00:00Z",
                 false));
