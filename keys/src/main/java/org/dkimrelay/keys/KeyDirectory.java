@@ -3,6 +3,7 @@ package org.dkimrelay.keys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -204,7 +205,7 @@ public final class KeyDirectory {
     return Optional.empty();
   }
 
-  private static Optional<String> unsafeDirectory(Path directory, String runningUser) {
+  private Optional<String> unsafeDirectory(Path directory, String runningUser) {
     try {
       Set<PosixFilePermission> mode = Files.getPosixFilePermissions(directory);
       if (mode.contains(PosixFilePermission.GROUP_WRITE)
@@ -320,9 +321,18 @@ public final class KeyDirectory {
     return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)};
   }
 
-  private static String describe(IOException e) {
+  private String describe(IOException e) {
     if (e instanceof NoSuchFileException) {
       return "no such file or directory";
+    }
+    if (e instanceof AccessDeniedException) {
+      String user = System.getProperty("user.name");
+      return "permission denied for the user "
+          + user
+          + ", who runs dkimrelay: run chown -R "
+          + user
+          + " "
+          + root;
     }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }

@@ -16,6 +16,7 @@ import org.dkimrelay.relay.spool.Spooler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -34,6 +35,14 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions options;
 
+  @Option(
+      names = "--check-config",
+      description = {
+        "Validate the configuration and keys as this user, then exit",
+        "(run it as the filter's user: smtpd -n does not read the keys)."
+      })
+  boolean checkConfig;
+
   OpenSmtpdFilterCommand(CliContext context) {
     this.context = context;
   }
@@ -41,6 +50,9 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     RelayConfig config = options.config(context);
+    if (checkConfig) {
+      return check(config);
+    }
     // one line per message at INFO, as run logs: on stderr, which smtpd writes to its log
     RelayLogging.configure(config.log().format());
     // stdout is smtpd's protocol: what run prints goes to stderr, smtpd's log
@@ -80,5 +92,27 @@ final class OpenSmtpdFilterCommand implements Callable<Integer> {
       runtime.stop();
     }
     return ExitCode.OK;
+  }
+
+  private int check(RelayConfig config) {
+    try {
+      int keys =
+          SigningRuntime.loadEngine(options.source(context), config, context.clock())
+              .table()
+              .keys()
+              .size();
+      spec.commandLine()
+          .getOut()
+          .println(
+              "configuration and "
+                  + keys
+                  + " key(s) are valid for the user "
+                  + System.getProperty("user.name")
+                  + "; signing with "
+                  + SigningRuntime.signatures().description());
+      return ExitCode.OK;
+    } catch (ServiceException e) {
+      throw new UserError(e.getMessage());
+    }
   }
 }

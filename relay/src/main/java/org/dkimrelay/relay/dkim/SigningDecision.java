@@ -18,8 +18,20 @@ public sealed interface SigningDecision {
     }
   }
 
-  /** No key for the From domain (nor a parent, when subdomains are signed). */
-  record NoKey(String fromDomain) implements SigningDecision {}
+  /**
+   * No key for the From domain (nor a parent, when subdomains are signed); {@code held} when it has
+   * keys but none may sign until its DNS record is published ({@code signing.require-published}).
+   */
+  record NoKey(String fromDomain, boolean held) implements SigningDecision {
+    /** Why nothing signs, for the log and {@code sign --explain}. */
+    public String reason() {
+      return held
+          ? "the key of "
+              + fromDomain
+              + " is held until DNS shows its record (signing.require-published)"
+          : "no key for From domain " + fromDomain;
+    }
+  }
 
   /** The header block cannot be signed safely. */
   record Malformed(String reason) implements SigningDecision {}

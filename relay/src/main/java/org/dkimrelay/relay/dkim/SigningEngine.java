@@ -133,7 +133,7 @@ public final class SigningEngine {
                 .orElse("");
       }
       if (decision instanceof SigningDecision.NoKey noKey) {
-        return "from=" + noKey.fromDomain() + ": no key for this domain";
+        return "from=" + noKey.fromDomain() + ": " + noKey.reason();
       }
       return "malformed: " + ((SigningDecision.Malformed) decision).reason();
     }
@@ -179,7 +179,7 @@ public final class SigningEngine {
       return malformed(malformed.reason());
     }
     if (decision instanceof SigningDecision.NoKey noKey) {
-      String reason = "no key for From domain " + noKey.fromDomain();
+      String reason = noKey.reason();
       return rejectUnknownDomain
           ? new Outcome.Refused(Outcome.Why.UNKNOWN_DOMAIN, reason)
           : new Outcome.Unsigned(Outcome.Why.UNKNOWN_DOMAIN, reason);

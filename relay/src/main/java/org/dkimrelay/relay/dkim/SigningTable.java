@@ -16,14 +16,28 @@ public final class SigningTable {
   private final Map<SigningDomain, List<SigningKey>> keysByDomain;
   private final boolean subdomains;
 
+  /**
+   * Keys left out by {@link #withKeys} (records not published yet): named when mail goes unsigned.
+   */
+  private final Map<SigningDomain, List<SigningKey>> heldByDomain;
+
   public SigningTable(List<SigningKey> keys, boolean subdomains) {
+    this(keys, subdomains, List.of());
+  }
+
+  private SigningTable(List<SigningKey> keys, boolean subdomains, List<SigningKey> held) {
+    this.keysByDomain = byDomain(keys);
+    this.heldByDomain = byDomain(held);
+    this.subdomains = subdomains;
+  }
+
+  private static Map<SigningDomain, List<SigningKey>> byDomain(List<SigningKey> keys) {
     Map<SigningDomain, List<SigningKey>> byDomain = new HashMap<>();
     for (SigningKey key : keys) {
       byDomain.computeIfAbsent(key.key().domain(), domain -> new ArrayList<>()).add(key);
     }
     byDomain.replaceAll((domain, list) -> List.copyOf(list));
-    this.keysByDomain = Map.copyOf(byDomain);
-    this.subdomains = subdomains;
+    return Map.copyOf(byDomain);
   }
 
   public SigningDecision decide(HeaderBlock headers) {
@@ -31,7 +45,7 @@ public final class SigningTable {
     try {
       author = FromDomain.of(headers);
     } catch (FromDomain.NoSigningDomain e) {
-      return new SigningDecision.NoKey(e.domain());
+      return new SigningDecision.NoKey(e.domain(), false);
     } catch (MalformedMessageException e) {
       return new SigningDecision.Malformed(e.getMessage());
     }
@@ -42,14 +56,21 @@ public final class SigningTable {
       if (keys != null) {
         return new SigningDecision.Sign(from, candidate.get(), keys, author.address());
       }
+      if (heldByDomain.containsKey(candidate.get())) {
+        return new SigningDecision.NoKey(from.name(), true);
+      }
       candidate = subdomains ? candidate.get().parent() : Optional.empty();
     }
-    return new SigningDecision.NoKey(from.name());
+    return new SigningDecision.NoKey(from.name(), false);
   }
 
-  /** The same table with only {@code usable} keys (those whose DNS record is published). */
+  /**
+   * The same table with only {@code usable} keys (those whose DNS record is published); the rest
+   * are held: a message for them is unsigned, and says why.
+   */
   public SigningTable withKeys(List<SigningKey> usable) {
-    return new SigningTable(usable, subdomains);
+    List<SigningKey> held = keys().stream().filter(key -> !usable.contains(key)).toList();
+    return new SigningTable(usable, subdomains, held);
   }
 
   /** Whether a subdomain signs with its nearest parent's keys. */

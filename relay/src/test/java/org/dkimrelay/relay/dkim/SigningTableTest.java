@@ -67,7 +67,24 @@ class SigningTableTest {
   @Test
   void unknownDomainHasNoKey() throws Exception {
     assertThat(decide(true, "From: a@example.org\r\n"))
-        .isEqualTo(new SigningDecision.NoKey("example.org"));
+        .isEqualTo(new SigningDecision.NoKey("example.org", false));
+  }
+
+  @Test
+  void aDomainWhoseKeysAreAllHeldSaysSoAndOneWithAPublishedKeySignsWithIt() throws Exception {
+    SigningTable table = new SigningTable(List.of(rsa, ed25519, idn), true).withKeys(List.of(rsa));
+    SigningDecision held =
+        table.decide(HeaderBlock.parse(bytes("From: a@xn--bcher-kva.example\r\n")));
+    assertThat(held).isEqualTo(new SigningDecision.NoKey("xn--bcher-kva.example", true));
+    assertThat(((SigningDecision.NoKey) held).reason())
+        .isEqualTo(
+            "the key of xn--bcher-kva.example is held until DNS shows its record"
+                + " (signing.require-published)");
+    SigningDecision.Sign sign =
+        (SigningDecision.Sign) table.decide(HeaderBlock.parse(bytes("From: a@example.com\r\n")));
+    assertThat(sign.keys()).containsExactly(rsa);
+    assertThat(table.decide(HeaderBlock.parse(bytes("From: a@example.org\r\n"))))
+        .isEqualTo(new SigningDecision.NoKey("example.org", false));
   }
 
   @ParameterizedTest
@@ -94,9 +111,9 @@ class SigningTableTest {
   void aSingleLabelFromDomainSuchAsABouncesHasNoKeyAndIsNotMalformed() throws Exception {
     // OpenSMTPD's bounces come From: MAILER-DAEMON@HOST with a short host name (issue 16).
     assertThat(decide(true, "From: Mail Delivery System <MAILER-DAEMON@vm>\r\n"))
-        .isEqualTo(new SigningDecision.NoKey("vm"));
+        .isEqualTo(new SigningDecision.NoKey("vm", false));
     assertThat(decide(true, "From: a@LocalHost\r\n"))
-        .isEqualTo(new SigningDecision.NoKey("localhost"));
+        .isEqualTo(new SigningDecision.NoKey("localhost", false));
   }
 
   @Test

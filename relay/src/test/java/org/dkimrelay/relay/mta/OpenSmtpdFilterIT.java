@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.dkimrelay.relay.cli.Corpus;
+import org.dkimrelay.relay.testing.ExternalTool;
+import org.dkimrelay.relay.testing.Oracles;
 import org.dkimrelay.relay.testing.RelayProcess;
 import org.dkimrelay.relay.testing.SmtpTestClient;
 import org.junit.jupiter.api.AfterAll;
@@ -70,6 +72,29 @@ class OpenSmtpdFilterIT {
             "INFO +MessagePipeline: opensmtpd session=\\S+ from=example.com signed=d=example.com"
                 + " s=\\S+ a=\\S+,d=example.com s=\\S+ a=\\S+ size=\\d+ reply=\"proceed\"");
     assertThat(smtpd.alive()).isTrue();
+  }
+
+  @Test
+  void mailFromSendmailThroughTheLocalSocketIsSignedToo() throws Exception {
+    int before = smtpd.sink().transactions().size();
+    byte[] message =
+        ("From: cron@example.com\nTo: admin@example.org\nSubject: nightly report\n\nAll good.\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    ExternalTool.Result sent =
+        OpenSmtpdInstance.sendmail("cron@example.com", "admin@example.org", message);
+    assertThat(sent.exit()).as(sent.toString()).isZero();
+    byte[] delivered = smtpd.sink().awaitTransactions(before + 1, LONG).get(before).content();
+    assertThat(new String(delivered, StandardCharsets.ISO_8859_1))
+        .contains("Subject: nightly report")
+        .containsPattern("(?im)^DKIM-Signature:.*d=example.com");
+    ExternalTool.Result dkimpy = Oracles.dkimpyVerify(delivered, records);
+    assertThat(dkimpy.out().lines().filter(l -> l.startsWith("pass d=example.com")))
+        .as(dkimpy.toString())
+        .hasSize(2); // RSA and Ed25519
+    ExternalTool.Result mailDkim = Oracles.mailDkimVerify(delivered, records);
+    assertThat(mailDkim.out().lines().filter(l -> l.startsWith("pass d=example.com s=r1 ")))
+        .as(mailDkim.toString())
+        .hasSize(1); // Debian's Mail::DKIM knows no Ed25519
   }
 
   @Test

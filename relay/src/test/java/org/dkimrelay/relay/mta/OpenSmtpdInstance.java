@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.dkimrelay.relay.testing.ExternalTool;
 import org.dkimrelay.relay.testing.RelayProcess;
 
 /**
@@ -36,8 +37,8 @@ public final class OpenSmtpdInstance implements AutoCloseable {
 
   /**
    * smtpd on 127.0.0.1:{@code port} with {@code dkimrelay opensmtpd-filter --config relayConfig}
-   * (its JVM given {@code jvmOptions}) on the listener, relaying all mail to 127.0.0.1:{@code
-   * sinkPort}; its configuration and log in {@code dir}.
+   * (its JVM given {@code jvmOptions}) on the listener and on the local socket (sendmail), relaying
+   * all mail to 127.0.0.1:{@code sinkPort}; its configuration and log in {@code dir}.
    */
   public static OpenSmtpdInstance withFilter(
       Path dir, Path relayConfig, List<String> jvmOptions, int port, int sinkPort)
@@ -58,10 +59,20 @@ public final class OpenSmtpdInstance implements AutoCloseable {
                 "\n",
                 "filter \"dkim\" proc-exec \"" + filter + "\"",
                 "listen on 127.0.0.1 port " + port + " filter \"dkim\"",
+                "listen on socket filter \"dkim\"", // sendmail(8), as conf/opensmtpd/filter.conf
                 "action \"out\" relay host smtp://127.0.0.1:" + sinkPort,
                 "match from any for any action \"out\"",
                 ""));
     return start(config, port, dir.resolve("smtpd.log"));
+  }
+
+  /**
+   * Hands {@code message} to this machine's running smtpd as local programs do: its sendmail(8),
+   * which writes to smtpd's local socket.
+   */
+  public static ExternalTool.Result sendmail(String from, String to, byte[] message) {
+    String sendmail = Path.of(binary()).resolveSibling("sendmail").toString();
+    return ExternalTool.run(message, List.of(sendmail, "-f", from, to));
   }
 
   /** Deletes {@code dir} and all below it (a test's {@link #directory()}). */
