@@ -7,11 +7,11 @@ import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.RelayConfig;
 import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.SigningDecision;
 import org.dkimrelay.relay.dkim.SigningEngine;
-import org.dkimrelay.relay.dkim.SigningKey;
 import org.dkimrelay.relay.dkim.SigningPolicy;
 import org.dkimrelay.relay.metrics.RelayMetrics;
 import org.dkimrelay.relay.pipeline.MessagePipeline;
@@ -101,22 +101,47 @@ final class SignCommand implements Callable<Integer> {
     } else if (explanation.decision() instanceof SigningDecision.NoKey noKey) {
       out.println("From domain: " + noKey.fromDomain());
       out.println(
-          "Not signed: no key for "
-              + noKey.fromDomain()
-              + (settings.subdomains() ? " or a parent domain" : ""));
+          "Not signed: "
+              + (noKey.held() || !settings.rules().isEmpty()
+                  ? noKey.reason()
+                      + (settings.rules().isEmpty() ? "" : " (no signing.rule signs it)")
+                  : "no key for "
+                      + noKey.fromDomain()
+                      + (settings.subdomains() ? " or a parent domain" : "")));
       out.println("Policy signing.unknown-domain = " + settings.unknownDomain().word());
     } else {
       SigningDecision.Sign sign = (SigningDecision.Sign) explanation.decision();
       SigningPolicy policy = engine.signer().policy();
-      boolean parent = !sign.signingDomain().equals(sign.fromDomain());
       out.println("From domain: " + sign.fromDomain());
-      out.println(
-          "Signing domain (d=): "
-              + sign.signingDomain()
-              + (parent ? " (nearest parent with keys; signing.subdomains = true)" : ""));
+      if (sign.rule().isPresent()) {
+        out.println(
+            "Rule: from = "
+                + sign.rule().get()
+                + " (signing.rule-match = "
+                + settings.ruleMatch().word()
+                + ")");
+        out.println(
+            "Signing domain (d=): "
+                + sign.signingDomains().stream()
+                    .map(SigningDomain::name)
+                    .collect(Collectors.joining(", ")));
+      } else {
+        boolean parent = !sign.signingDomain().equals(sign.fromDomain());
+        out.println(
+            "Signing domain (d=): "
+                + sign.signingDomain()
+                + (parent ? " (nearest parent with keys; signing.subdomains = true)" : ""));
+      }
       out.println(
           "Keys: "
-              + sign.keys().stream().map(SigningKey::toString).collect(Collectors.joining(", ")));
+              + sign.keys().stream()
+                  .map(
+                      key ->
+                          key
+                              + (sign.identities().containsKey(key)
+                                  ? " i=" + sign.identities().get(key)
+                                  : ""))
+                  .collect(Collectors.joining(", ")));
       out.println("Signed headers (h=): " + String.join(":", explanation.signedHeaders()));
       out.println(
           "Oversigned (listed once more than present): "

@@ -247,9 +247,11 @@ record ConfigFile(
       SigningConfig.OnMalformed onMalformed,
       Boolean requirePublished,
       Interval expire,
-      Integer lineLengthLimit) {
+      Integer lineLengthLimit,
+      List<RuleTable> rule,
+      SigningConfig.RuleMatch ruleMatch) {
     static final SigningTable EMPTY =
-        new SigningTable(null, null, null, null, null, null, null, null, null, null);
+        new SigningTable(null, null, null, null, null, null, null, null, null, null, null, null);
 
     SigningConfig settings() {
       return new SigningConfig(
@@ -262,7 +264,9 @@ record ConfigFile(
           or(onMalformed, SigningConfig.OnMalformed.REJECT),
           or(requirePublished, false),
           Optional.ofNullable(expire),
-          or(lineLengthLimit, SigningConfig.DEFAULT_LINE_LENGTH_LIMIT));
+          or(lineLengthLimit, SigningConfig.DEFAULT_LINE_LENGTH_LIMIT),
+          or(rule, List.<RuleTable>of()).stream().map(RuleTable::settings).toList(),
+          or(ruleMatch, SigningConfig.RuleMatch.FIRST));
     }
 
     static SigningTable of(SigningConfig s) {
@@ -276,7 +280,23 @@ record ConfigFile(
           s.onMalformed(),
           s.requirePublished(),
           s.expire().orElse(null),
-          s.lineLengthLimit());
+          s.lineLengthLimit(),
+          s.rules().isEmpty() ? null : s.rules().stream().map(RuleTable::of).toList(),
+          s.ruleMatch());
+    }
+  }
+
+  /** {@code [[signing.rule]]}. */
+  record RuleTable(String from, List<String> keys, String i) {
+    SigningConfig.Rule settings() {
+      if (from == null || keys == null) {
+        throw new IllegalArgumentException("a [[signing.rule]] needs from and keys");
+      }
+      return new SigningConfig.Rule(from, keys, Optional.ofNullable(i));
+    }
+
+    static RuleTable of(SigningConfig.Rule rule) {
+      return new RuleTable(rule.from(), rule.keys(), rule.i().orElse(null));
     }
   }
 

@@ -20,7 +20,9 @@ public record SigningConfig(
     OnMalformed onMalformed,
     boolean requirePublished,
     Optional<Interval> expire,
-    int lineLengthLimit) {
+    int lineLengthLimit,
+    List<Rule> rules,
+    RuleMatch ruleMatch) {
 
   /** The fields signed by default (signing.headers). */
   public static final List<String> DEFAULT_HEADERS =
@@ -54,6 +56,7 @@ public record SigningConfig(
   public SigningConfig {
     headers = List.copyOf(headers);
     oversign = List.copyOf(oversign);
+    rules = List.copyOf(rules);
     validate(headers, oversign, canonicalization, expire, lineLengthLimit);
   }
 
@@ -117,7 +120,58 @@ public record SigningConfig(
         onMalformed,
         requirePublished,
         expire,
-        lineLengthLimit);
+        lineLengthLimit,
+        rules,
+        ruleMatch);
+  }
+
+  /**
+   * One {@code [[signing.rule]]}: From: addresses matching {@code from} (a pattern, {@code *} for
+   * any characters) are signed by {@code keys} ({@code DOMAIN/SELECTOR}, {@code DOMAIN}, {@code
+   * %/SELECTOR} or {@code %} for the From: domain), with {@code i} as the {@code i=} tag if given.
+   */
+  public record Rule(String from, List<String> keys, Optional<String> i) {
+    private static final Pattern KEY = Pattern.compile("(%|[^/\\s]+)(/[^/\\s]+)?");
+
+    public Rule {
+      keys = List.copyOf(keys);
+      if (from.isBlank() || from.chars().anyMatch(c -> c <= ' ')) {
+        throw new IllegalArgumentException("rule from '" + from + "' is not an address pattern");
+      }
+      if (keys.isEmpty()) {
+        throw new IllegalArgumentException("rule from '" + from + "' names no keys");
+      }
+      for (String key : keys) {
+        if (!KEY.matcher(key).matches()) {
+          throw new IllegalArgumentException(
+              "rule from '"
+                  + from
+                  + "': '"
+                  + key
+                  + "' is not a key: write DOMAIN/SELECTOR, DOMAIN, %/SELECTOR or %");
+        }
+      }
+      if (i.isPresent() && !i.get().contains("@")) {
+        throw new IllegalArgumentException(
+            "rule from '" + from + "': i '" + i.get() + "' is not [LOCAL]@DOMAIN (RFC 6376 §3.5)");
+      }
+    }
+  }
+
+  /** {@code signing.rule-match}: which of the rules that match a message sign it. */
+  public enum RuleMatch {
+    FIRST,
+    ALL;
+
+    @JsonCreator
+    static RuleMatch parse(String text) {
+      return Choice.parse(RuleMatch.class, text);
+    }
+
+    @JsonValue
+    public String word() {
+      return Choice.word(this);
+    }
   }
 
   /** {@code signing.unknown-domain}: mail whose From domain has no key. */

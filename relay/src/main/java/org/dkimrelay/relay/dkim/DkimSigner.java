@@ -6,7 +6,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import org.dkimrelay.keys.SigningDomain;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * Computes DKIM-Signature fields (RFC 6376 §5) for a header block and a body hash. Pure: no I/O;
@@ -47,14 +48,17 @@ public final class DkimSigner {
   }
 
   /**
-   * Signs with each key, in order. The caller chose {@code keys} from the signing table; all belong
-   * to {@code domain}.
+   * Signs with each key, in order, with the key's own domain as {@code d=} and, for a key in {@code
+   * identities}, that {@code i=}. The caller chose {@code keys} from the signing table.
    *
    * @throws GeneralSecurityException when a key cannot sign: the message must then not be sent
    *     unsigned
    */
   public List<SignatureField> sign(
-      HeaderBlock headers, String bodyHash, SigningDomain domain, List<SigningKey> keys)
+      HeaderBlock headers,
+      String bodyHash,
+      List<SigningKey> keys,
+      Map<SigningKey, String> identities)
       throws GeneralSecurityException {
     List<String> signedNames = policy.signedHeaderNames(headers);
     byte[] signedHeaders =
@@ -67,9 +71,10 @@ public final class DkimSigner {
               .tag("v=1;")
               .tag("a=" + key.key().algorithm().signatureAlgorithm() + ";")
               .tag("c=" + policy.canonicalization().tagValue() + ";")
-              .tag("d=" + domain.name() + ";")
-              .tag("s=" + key.key().selector().value() + ";")
-              .tag("t=" + now + ";");
+              .tag("d=" + key.key().domain().name() + ";")
+              .tag("s=" + key.key().selector().value() + ";");
+      Optional.ofNullable(identities.get(key)).ifPresent(i -> builder.tag("i=" + i + ";"));
+      builder.tag("t=" + now + ";");
       policy.expire().ifPresent(expire -> builder.tag("x=" + (now + expire.toSeconds()) + ";"));
       builder.headerList(signedNames).tag("bh=" + bodyHash + ";");
       String unsigned = builder.unsignedText();

@@ -3,6 +3,8 @@ package org.dkimrelay.relay.dkim;
 import java.security.GeneralSecurityException;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import org.dkimrelay.keys.SigningDomain;
 
 /**
  * Decides and signs one message: the signing table picks the keys, the policies say what happens to
@@ -121,8 +123,11 @@ public final class SigningEngine {
       if (decision instanceof SigningDecision.Sign sign) {
         return "from="
             + sign.fromDomain()
+            + sign.rule().map(rule -> " rule=" + rule).orElse("")
             + " d="
-            + sign.signingDomain()
+            + sign.signingDomains().stream()
+                .map(SigningDomain::name)
+                .collect(Collectors.joining(","))
             + " keys="
             + sign.keys()
             + " h="
@@ -202,7 +207,7 @@ public final class SigningEngine {
     try {
       return new Outcome.Signed(
           sign,
-          signer.sign(headers, bodyHash, sign.signingDomain(), sign.keys()),
+          signer.sign(headers, bodyHash, sign.keys(), sign.identities()),
           binding.map(SenderBinding.Decision::rule));
     } catch (GeneralSecurityException | RuntimeException e) {
       return new Outcome.Failed("signing with " + sign.keys() + " failed: " + e);

@@ -284,6 +284,7 @@ public final class MessagePipeline {
                           + " a="
                           + field.key().key().algorithm().signatureAlgorithm())
               .collect(Collectors.joining(","))
+          + signed.decision().rule().map(rule -> " rule=\"" + rule + "\"").orElse("")
           + signed.binding().map(rule -> " login-binding=\"" + rule + "\"").orElse("");
     }
     if (outcome instanceof Outcome.Unsigned unsigned) {

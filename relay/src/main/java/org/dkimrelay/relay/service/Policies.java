@@ -1,5 +1,6 @@
 package org.dkimrelay.relay.service;
 
+import java.util.List;
 import java.util.Set;
 import org.dkimrelay.relay.config.Interval;
 import org.dkimrelay.relay.config.RelayConfig;
@@ -7,6 +8,7 @@ import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.dkim.Canonicalization;
 import org.dkimrelay.relay.dkim.SenderBinding;
 import org.dkimrelay.relay.dkim.SigningPolicy;
+import org.dkimrelay.relay.dkim.SigningRule;
 import org.dkimrelay.relay.rotation.RotationPolicy;
 
 /**
@@ -24,6 +26,18 @@ public final class Policies {
         Canonicalization.Pair.parse(settings.canonicalization()),
         settings.expire().map(Interval::duration),
         settings.lineLengthLimit());
+  }
+
+  /** {@code [[signing.rule]]}, in order (checked when they were read). */
+  public static List<SigningRule> rules(SigningConfig settings) {
+    return settings.rules().stream()
+        .map(
+            rule ->
+                new SigningRule(
+                    rule.from(),
+                    rule.keys().stream().map(SigningRule.KeyReference::parse).toList(),
+                    rule.i()))
+        .toList();
   }
 
   /** What each login may have signed ({@code [senders]}), subdomains as {@code [signing]} says. */

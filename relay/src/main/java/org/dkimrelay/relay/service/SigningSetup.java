@@ -17,6 +17,7 @@ import org.dkimrelay.relay.dkim.DkimSigner;
 import org.dkimrelay.relay.dkim.Signatures;
 import org.dkimrelay.relay.dkim.SigningEngine;
 import org.dkimrelay.relay.dkim.SigningKey;
+import org.dkimrelay.relay.dkim.SigningRule;
 import org.dkimrelay.relay.dkim.SigningTable;
 import org.dkimrelay.relay.rotation.KeyLifecycle;
 import org.dkimrelay.relay.rotation.KeyState;
@@ -61,12 +62,54 @@ final class SigningSetup {
         throw new ServiceException(entry.keyFile() + ": the key cannot sign: " + e.getMessage());
       }
     }
+    List<SigningRule> rules;
+    try {
+      rules = Policies.rules(settings);
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException("signing.rule: " + e.getMessage());
+    }
+    checkRuleKeys(rules, signingKeys, keys);
     return new SigningEngine(
-        new SigningTable(signingKeys, settings.subdomains()),
+        new SigningTable(
+            signingKeys,
+            settings.subdomains(),
+            rules,
+            settings.ruleMatch() == SigningConfig.RuleMatch.ALL),
         new DkimSigner(Policies.signing(settings), clock),
         settings.unknownDomain() == SigningConfig.UnknownDomain.REJECT,
         settings.onMalformed() == SigningConfig.OnMalformed.REJECT,
         Policies.senders(config),
         config.senders().onMismatch() == SendersConfig.OnMismatch.REJECT);
+  }
+
+  /**
+   * A rule naming a key of a given domain that the keys directory does not have would sign nothing
+   * without a word: refused at start. {@code %} names the From domain's keys, known per message.
+   */
+  private static void checkRuleKeys(
+      List<SigningRule> rules, List<SigningKey> signingKeys, KeyDirectory keys) {
+    for (SigningRule rule : rules) {
+      for (SigningRule.KeyReference reference : rule.keys()) {
+        if (reference.domain().isEmpty()) {
+          continue;
+        }
+        boolean present =
+            signingKeys.stream()
+                .anyMatch(
+                    key ->
+                        key.key().domain().equals(reference.domain().get())
+                            && reference.selector().map(key.key().selector()::equals).orElse(true));
+        if (!present) {
+          throw new ServiceException(
+              "signing.rule from '"
+                  + rule.from()
+                  + "' names the key "
+                  + reference
+                  + ", which is not an active key in "
+                  + keys.root()
+                  + ": create or import it, or change the rule");
+        }
+      }
+    }
   }
 }

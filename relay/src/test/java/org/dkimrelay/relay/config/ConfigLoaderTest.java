@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.dkimrelay.keys.Cidr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,11 +98,33 @@ class ConfigLoaderTest {
         "milter 0662      | '[milter]\nsocket-mode = \"0662\"'          | socket-mode '0662' lets every local user connect",
         "line limit 5000  | '[signing]\nline-length-limit = 5000'   | signing: line-length-limit must be 0 (no line broken) or 78 to 998",
         "milter timeout   | '[milter]\ntimeout = \"0s\"'                | test.toml:2: milter.timeout: '0s' is not a duration",
+        "rule no keys     | '[[signing.rule]]\nfrom = \"*@x.example\"'   | a [[signing.rule]] needs from and keys",
+        "rule bad key     | '[[signing.rule]]\nfrom = \"*\"\nkeys = [\"a/b/c\"]' | rule from '*': 'a/b/c' is not a key: write DOMAIN/SELECTOR, DOMAIN, %/SELECTOR or %",
+        "rule bad i       | '[[signing.rule]]\nfrom = \"*\"\nkeys = [\"%\"]\ni = \"x.example\"' | i 'x.example' is not [LOCAL]@DOMAIN",
+        "rule match maybe | '[signing]\nrule-match = \"some\"'          | 'some' is not one of first | all",
       })
   void badConfigNamesFileLineAndProblem(String label, String toml, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse(toml.replace("\\n", "\n"), "test.toml"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(message);
+  }
+
+  @Test
+  void signingRulesReadInOrderAndPrintAsTheyWereGiven() throws Exception {
+    RelayConfig config =
+        ConfigLoader.parse(
+            "[signing]\nrule-match = \"all\"\n"
+                + "[[signing.rule]]\nfrom = \"*@lists.example.net\"\nkeys = [\"example.net/old\"]\n"
+                + "[[signing.rule]]\nfrom = \"*\"\nkeys = [\"%/mail\", \"example.com\"]\ni = \"@%\"\n",
+            "test.toml");
+    assertThat(config.signing().ruleMatch()).isEqualTo(SigningConfig.RuleMatch.ALL);
+    assertThat(config.signing().rules())
+        .containsExactly(
+            new SigningConfig.Rule(
+                "*@lists.example.net", List.of("example.net/old"), Optional.empty()),
+            new SigningConfig.Rule("*", List.of("%/mail", "example.com"), Optional.of("@%")));
+    assertThat(ConfigLoader.parse(ConfigLoader.render(config), "printed").signing())
+        .isEqualTo(config.signing());
   }
 
   @Test

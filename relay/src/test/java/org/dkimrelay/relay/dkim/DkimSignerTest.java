@@ -7,10 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.dkimrelay.keys.KeyAlgorithm;
-import org.dkimrelay.keys.SigningDomain;
 import org.dkimrelay.relay.config.SigningConfig;
 import org.dkimrelay.relay.testing.DefaultPolicy;
 import org.junit.jupiter.api.Test;
@@ -18,7 +18,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class DkimSignerTest {
-  private static final SigningDomain DOMAIN = SigningDomain.parse("football.example.com");
   private static final byte[] HEADERS = Rfc8463Test.HEADERS.getBytes(StandardCharsets.US_ASCII);
   private static final byte[] BODY = Rfc8463Test.BODY.getBytes(StandardCharsets.US_ASCII);
 
@@ -47,7 +46,7 @@ class DkimSignerTest {
     DkimSigner signer = new DkimSigner(policy, Rfc8463Test.SIGNING_TIME);
     BodyHasher hasher = signer.newBodyHasher();
     hasher.write(BODY);
-    return signer.sign(HeaderBlock.parse(HEADERS), hasher.finish(), DOMAIN, List.of(keys));
+    return signer.sign(HeaderBlock.parse(HEADERS), hasher.finish(), List.of(keys), Map.of());
   }
 
   @ParameterizedTest
