@@ -29,6 +29,18 @@ record CliContext(
   }
 
   /**
+   * How the admin runs dkimrelay here, for the commands that messages print: the installed command,
+   * or in a checkout the launcher (which sets {@code dkimrelay.home} and not {@code
+   * dkimrelay.config}).
+   */
+  String command() {
+    boolean checkout =
+        System.getProperty("dkimrelay.config") == null
+            && System.getProperty("dkimrelay.home") != null;
+    return checkout ? home.resolve("scripts/dkimrelay").toString() : "dkimrelay";
+  }
+
+  /**
    * The launcher sets {@code dkimrelay.home} (a checkout); an installed wrapper also sets {@code
    * dkimrelay.config}. Without them, paths resolve against the working directory.
    */

@@ -30,7 +30,12 @@ public final class Policies {
 
   /** {@code [[signing.rule]]}, in order (checked when they were read). */
   public static List<SigningRule> rules(SigningConfig settings) {
-    return settings.rules().stream()
+    return rules(settings.rules());
+  }
+
+  /** Rules as written in the configuration, as the signing table applies them. */
+  public static List<SigningRule> rules(List<SigningConfig.Rule> rules) {
+    return rules.stream()
         .map(
             rule ->
                 new SigningRule(

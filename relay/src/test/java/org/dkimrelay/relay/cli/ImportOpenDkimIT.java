@@ -83,7 +83,8 @@ class ImportOpenDkimIT {
         .contains("imported: example.com selector mail (rsa 2048)")
         .contains("imported: example.org selector s2024")
         .contains("InternalHosts mx.example.com: only addresses and ranges are carried over")
-        .contains("reportaddress postmaster@example.com: not carried over")
+        .contains("ReportAddress postmaster@example.com: not carried over")
+        .contains("UserID opendkim: dkimrelay runs as the systemd unit's user")
         .contains("Mode sv: verifying inbound mail is not dkimrelay's job");
     String written = Files.readString(config);
     assertThat(written)
@@ -122,6 +123,52 @@ class ImportOpenDkimIT {
     assertThat(again.out())
         .contains("kept: example.com mail is already in")
         .contains(".before-opendkim");
+  }
+
+  @Test
+  void aDebianSetUpGoesToANewFileWithThePostfixSocketGroupAndTheKeysGivenToTheServiceUser()
+      throws Exception {
+    Path etc = Files.createDirectories(home.resolve("etc-opendkim"));
+    genkey(etc, "example.com", "mail");
+    Path conf =
+        Files.writeString(
+            etc.resolve("opendkim.conf"),
+            "Domain example.com\nSelector mail\nKeyFile "
+                + etc.resolve("example.com/mail.private")
+                + "\nSocket local:/var/spool/postfix/opendkim/opendkim.sock\n");
+    Path used = Files.createDirectories(home.resolve("conf")).resolve("dkimrelay.toml");
+    Files.writeString(used, "# the configuration in use\n");
+    Path keys = home.resolve("keys");
+    String[] args = {
+      "import-opendkim", conf.toString(), "--config", used.toString(), "--keys", keys.toString()
+    };
+
+    CliRun dryRun = CliRun.in(home, concat(args, "--dry-run"));
+    assertThat(dryRun.exit()).as(dryRun.err()).isZero();
+    assertThat(dryRun.out()).contains("--dry-run: nothing written.");
+    assertThat(keys).doesNotExist();
+
+    CliRun imported = CliRun.in(home, concat(args, "--user", "nobody"));
+    assertThat(imported.exit()).as(imported.err()).isZero();
+    Path written = home.resolve("conf/dkimrelay-opendkim.toml");
+    assertThat(Files.readString(used)).isEqualTo("# the configuration in use\n");
+    assertThat(Files.readString(written))
+        .contains("address = \"unix:/var/spool/postfix/opendkim/opendkim.sock\"")
+        .contains("socket-group = \"postfix\"");
+    assertThat(imported.out()).contains("gave " + keys + " to nobody");
+    assertThat(Files.getOwner(keys.resolve("example.com/mail.key")).getName()).isEqualTo("nobody");
+
+    CliRun again = CliRun.in(home, args);
+    assertThat(again.exit()).isEqualTo(2);
+    assertThat(again.err())
+        .contains(
+            written + " exists (an earlier import?): remove it, or name the file with --output");
+  }
+
+  private static String[] concat(String[] args, String... more) {
+    List<String> all = new java.util.ArrayList<>(List.of(args));
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
   }
 
   @Test

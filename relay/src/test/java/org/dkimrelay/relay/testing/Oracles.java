@@ -50,6 +50,23 @@ public final class Oracles {
         message, List.of(PYTHON, script("dkimpy_sign.py"), keyFile.toString(), selector, domain));
   }
 
+  /**
+   * The DKIM-Signature fields the milter at {@code socket} (OpenDKIM's form, {@code
+   * inet:PORT@127.0.0.1}) adds to one message per From: address, driven by OpenDKIM's miltertest:
+   * one line per signature, {@code ADDRESS<TAB>FIELD}, or {@code ADDRESS<TAB>none}.
+   */
+  public static ExternalTool.Result milterSignatures(String socket, List<String> addresses) {
+    return ExternalTool.run(
+        List.of(
+            "miltertest",
+            "-D",
+            "socket=" + socket,
+            "-D",
+            "addresses=" + String.join(",", addresses),
+            "-s",
+            script("milter_signatures.lua")));
+  }
+
   private static List<String> withRecords(List<String> command, Map<String, String> records) {
     List<String> full = new ArrayList<>(command);
     records.forEach((name, value) -> full.add(name + "=" + value));
