@@ -68,6 +68,76 @@ class PostfixChainScriptIT {
   }
 
   @Test
+  void anOpenDkimStyleMainCfAppliedTwiceKeepsOneMilterEntryAndChecksOk() throws Exception {
+    Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
+    Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
+    // OpenDKIM's guides: one global milter for every smtpd, reused for sendmail's mail; after
+    // import-opendkim, dkimrelay listens where OpenDKIM did (localhost is 127.0.0.1)
+    postconf(
+        "smtpd_milters = inet:localhost:8891",
+        "non_smtpd_milters = $smtpd_milters",
+        "milter_default_action = accept");
+
+    ExternalTool.Result first = chain("--apply");
+    assertThat(first.exit()).as(first.toString()).isZero();
+    assertThat(first.out())
+        .contains("every smtpd, by main.cf smtpd_milters")
+        .contains("Now: postfix -c " + dir + " check && postfix -c " + dir + " reload");
+    ExternalTool.Result second = chain("--apply");
+    assertThat(second.out()).contains("nothing to change");
+    assertThat(postconfValue("smtpd_milters")).isEqualTo("inet:localhost:8891");
+    assertThat(postconfValue("non_smtpd_milters")).isEqualTo("$smtpd_milters");
+    assertThat(postconfValue("milter_default_action")).isEqualTo("tempfail");
+    ExternalTool.Result check = chain("--check");
+    assertThat(check.exit()).as(check.toString()).isZero();
+    assertThat(check.out()).contains("ok: main.cf non_smtpd_milters includes inet:127.0.0.1:8891");
+  }
+
+  @Test
+  void anotherMilterIsReplacedNotAppendedAndARelativeSocketServesAChrootedSmtpd() throws Exception {
+    Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
+    Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
+    postconf("smtpd_milters = inet:localhost:12301", "non_smtpd_milters = $smtpd_milters");
+    assertThat(
+            ExternalTool.run(
+                    List.of(
+                        "postconf",
+                        "-c",
+                        dir.toString(),
+                        "-M",
+                        "submission/inet=submission inet n - y - - smtpd"))
+                .exit())
+        .isZero();
+    String relative = "unix:dkimrelay/milter.sock";
+
+    ExternalTool.Result applied = chain("--apply", "--milter", relative);
+    assertThat(applied.exit()).as(applied.toString()).isZero();
+    assertThat(applied.out())
+        .contains("replaced main.cf non_smtpd_milters = $smtpd_milters")
+        .contains(
+            "dkimrelay must listen on unix:/var/spool/postfix/dkimrelay/milter.sock ([milter]"
+                + " address)");
+    assertThat(chain("--apply", "--milter", relative).out()).contains("nothing to change");
+    assertThat(postconfValue("non_smtpd_milters")).isEqualTo(relative);
+    ExternalTool.Result service =
+        ExternalTool.run(
+            List.of("postconf", "-c", dir.toString(), "-P", "submission/inet/smtpd_milters"));
+    assertThat(service.out().strip()).isEqualTo("submission/inet/smtpd_milters = " + relative);
+    ExternalTool.Result check = chain("--check", "--milter", relative);
+    assertThat(check.exit()).as(check.toString()).isZero();
+    assertThat(check.out())
+        .contains("warning: main.cf smtpd_milters = inet:localhost:12301: another milter");
+
+    // an absolute path outside the chroot is what fails inside Debian's chrooted smtpd
+    assertThat(chain("--check", "--milter", "unix:/run/dkimrelay/milter.sock").out())
+        .contains("warning: chrooted Postfix services look unix:/run/dkimrelay/milter.sock up");
+  }
+
+  private String postconfValue(String name) {
+    return ExternalTool.run(List.of("postconf", "-c", dir.toString(), "-h", name)).out().strip();
+  }
+
+  @Test
   void checkWarnsWhenPostfixWouldBreakLinesOrReencodeAfterSigning() throws Exception {
     Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
     Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
