@@ -12,6 +12,7 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.Optional;
 import java.util.Set;
 import org.dkimrelay.relay.config.HostPort;
@@ -43,13 +44,38 @@ final class MilterListener {
     Set<PosixFilePermission> mode = PosixFilePermissions.fromString(permissions(socketMode));
     Files.setPosixFilePermissions(path, mode);
     if (socketGroup.isPresent()) {
-      GroupPrincipal group =
-          path.getFileSystem()
-              .getUserPrincipalLookupService()
-              .lookupPrincipalByGroupName(socketGroup.get());
-      Files.getFileAttributeView(path, PosixFileAttributeView.class).setGroup(group);
+      try {
+        GroupPrincipal group =
+            path.getFileSystem()
+                .getUserPrincipalLookupService()
+                .lookupPrincipalByGroupName(socketGroup.get());
+        Files.getFileAttributeView(path, PosixFileAttributeView.class).setGroup(group);
+      } catch (IOException e) {
+        channel.close();
+        Files.deleteIfExists(path); // no socket left behind that nobody may use
+        throw new IOException(groupFailure(socketGroup.get(), e)); // the whole story, no cause
+      }
     }
     return channel;
+  }
+
+  /** Why the socket cannot be given to {@code group}, with what to do. */
+  private static String groupFailure(String group, IOException e) {
+    String user = System.getProperty("user.name");
+    if (e instanceof UserPrincipalNotFoundException) {
+      return "socket-group: there is no group " + group + " on this system";
+    }
+    return "socket-group: the user "
+        + user
+        + " may not give the socket to the group "
+        + group
+        + ", not being in it: add it (usermod -aG "
+        + group
+        + " "
+        + user
+        + ", or SupplementaryGroups="
+        + group
+        + " in the systemd unit)";
   }
 
   /** "0660" → "rw-rw----". */

@@ -160,6 +160,20 @@ public final class RelayProcess implements AutoCloseable {
     refuseTheSystemResolver(args);
     List<String> command = new ArrayList<>(wrapper);
     command.addAll(command(jvmOptions, args));
+    return start(command, log, true);
+  }
+
+  /**
+   * Starts {@code command} (an installed {@code dkimrelay run}, run as a unit would run it) and
+   * returns once it prints that it is listening; its configuration must name a resolver on
+   * 127.0.0.1.
+   */
+  public static RelayProcess startCommand(List<String> command, Path log) throws IOException {
+    return start(command, log, false); // its JVM options are the command's own
+  }
+
+  private static RelayProcess start(List<String> command, Path log, boolean ownJvm)
+      throws IOException {
     Process process =
         new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -181,7 +195,14 @@ public final class RelayProcess implements AutoCloseable {
       }
       Matcher listening = LISTENING.matcher(line);
       if (listening.find()) {
-        assertSigningWithTheProviderAskedFor(lines);
+        if (ownJvm) {
+          try {
+            assertSigningWithTheProviderAskedFor(lines);
+          } catch (AssertionError e) {
+            process.destroyForcibly(); // not left listening for the tests after this one
+            throw e;
+          }
+        }
         int port = listening.group(1) != null ? Integer.parseInt(listening.group(1)) : -1;
         return new RelayProcess(process, port, milterPort, records, lines, out);
       }
