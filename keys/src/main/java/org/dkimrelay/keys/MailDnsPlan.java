@@ -95,15 +95,17 @@ public final class MailDnsPlan {
   }
 
   /**
-   * The DMARC rollout: monitor ({@code p=none}), then quarantine a quarter of failing mail, then
-   * reject. One DMARC record is published at a time; each stage replaces the one before.
+   * The DMARC rollout (RFC 9989): monitor ({@code p=none}), then quarantine, then reject, each with
+   * {@code np=reject} once enforcing (names under the domain that do not exist send no mail). One
+   * DMARC record is published at a time; each stage replaces the one before. No {@code pct=}: RFC
+   * 9989 removed it, and receivers may apply a partial one in full.
    */
   public static List<String> dmarcStages(String reportAddress) {
     String rua = "rua=mailto:" + reportAddress;
     return List.of(
         "v=DMARC1; p=none; " + rua,
-        "v=DMARC1; p=quarantine; pct=25; " + rua,
-        "v=DMARC1; p=reject; " + rua);
+        "v=DMARC1; p=quarantine; " + rua + "; np=reject",
+        "v=DMARC1; p=reject; " + rua + "; np=reject");
   }
 
   /** Parses an IPv4 literal; never looks a name up. */

@@ -68,12 +68,13 @@ class MailDnsPlanTest {
   }
 
   @Test
-  void dmarcRolloutGoesFromMonitorToQuarantineToReject() {
+  void dmarcRolloutGoesFromMonitorToQuarantineToRejectWithoutPct() {
     assertThat(MailDnsPlan.dmarcStages("r@example.com"))
         .containsExactly(
             "v=DMARC1; p=none; rua=mailto:r@example.com",
-            "v=DMARC1; p=quarantine; pct=25; rua=mailto:r@example.com",
-            "v=DMARC1; p=reject; rua=mailto:r@example.com");
+            "v=DMARC1; p=quarantine; rua=mailto:r@example.com; np=reject",
+            "v=DMARC1; p=reject; rua=mailto:r@example.com; np=reject")
+        .noneMatch(stage -> stage.contains("pct="));
   }
 
   @Test

@@ -5,14 +5,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import org.dkimrelay.keys.DkimKey;
 import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.PublishedKeyRecord;
 import org.dkimrelay.keys.SigningDomain;
-import org.dkimrelay.keys.TagList;
 import org.dkimrelay.keys.dnscheck.DnsQuery.DnsFailure;
 
 /**
@@ -74,7 +72,7 @@ public final class DomainCheck {
       return Finding.lookupFailed("DKIM", bare, e);
     }
     if (records.isEmpty()) {
-      return Finding.fail("DKIM", bare, "no record", publish);
+      return Finding.fail("DKIM", bare, "no record" + doubledName(bare, key), publish);
     }
     if (records.size() > 1) {
       return Finding.fail(
@@ -87,7 +85,8 @@ public final class DomainCheck {
     try {
       published = PublishedKeyRecord.parse(records.get(0));
     } catch (KeyToolException e) {
-      return Finding.fail("DKIM", bare, "record does not parse: " + e.getMessage(), publish);
+      return Finding.fail(
+          "DKIM", bare, "record does not parse: " + e.getMessage() + cut(records.get(0)), publish);
     }
     if (published.revoked()) {
       return Finding.fail(
@@ -104,7 +103,8 @@ public final class DomainCheck {
           publish);
     }
     if (!Arrays.equals(published.publicKey().orElseThrow(), key.dnsPublicKey())) {
-      return Finding.fail("DKIM", bare, "the published key is not the local key", publish);
+      return Finding.fail(
+          "DKIM", bare, "the published key is not the local key" + cut(records.get(0)), publish);
     }
     if (published.testing()) {
       return Finding.warn(
@@ -115,6 +115,39 @@ public final class DomainCheck {
     }
     return Finding.pass(
         "DKIM", bare, "published key matches " + key.selector() + " (" + key.describe() + ")");
+  }
+
+  /**
+   * A zone-file line without the dot after its name puts the record at NAME.ORIGIN: for a key the
+   * record then sits at sel._domainkey.example.com.example.com, which is worth saying.
+   */
+  private String doubledName(String name, DkimKey key) {
+    String doubled = name + "." + key.domain().name();
+    try {
+      if (!dns.txt(doubled).isEmpty()) {
+        return "; it is at "
+            + doubled
+            + ": the zone line lacks the dot after the name (write "
+            + name
+            + ". with the dot, or "
+            + key.selector().value()
+            + "._domainkey alone)";
+      }
+    } catch (DnsFailure e) {
+      // the first lookup worked; this one is only a hint
+    }
+    return "";
+  }
+
+  /**
+   * A value of exactly 255 characters is one quoted string of the zone line: the rest of the key
+   * (the next string) was lost on the way into the zone (RFC 1035 §3.3: at most 255 a string).
+   */
+  private static String cut(String value) {
+    return value.length() == 255
+        ? "; the value is exactly 255 characters: its second quoted string is missing (paste"
+            + " every string of the zone line)"
+        : "";
   }
 
   private Finding spf(String domain, Optional<InetAddress> ip) {
@@ -151,12 +184,17 @@ public final class DomainCheck {
             + " for "
             + ip.get().getHostAddress()
             + (result.detail().isEmpty() ? "" : ": " + result.detail());
-    return spfVerdict(domain, result, found, lower.contains("~all"), ip.get());
+    return spfVerdict(domain, record, result, found, lower.contains("~all"), ip.get());
   }
 
   /** What the SPF evaluation of the sending IP means for the admin. */
   private static Finding spfVerdict(
-      String domain, SpfEvaluator.Result result, String found, boolean softfail, InetAddress ip) {
+      String domain,
+      String record,
+      SpfEvaluator.Result result,
+      String found,
+      boolean softfail,
+      InetAddress ip) {
     return switch (result.result()) {
       case "pass" ->
           softfail
@@ -177,63 +215,198 @@ public final class DomainCheck {
           Finding.fail("SPF", domain, found, "fix the record; receivers treat it as broken");
       default ->
           Finding.fail(
-              "SPF", domain, found, "add " + spfTerm(ip) + " to the record, before its 'all'");
+              "SPF",
+              domain,
+              found,
+              "publish: " + domain + ". 3600 IN TXT \"" + withTerm(record, spfTerm(ip)) + "\"");
     };
+  }
+
+  /**
+   * The admin's SPF record with {@code term} added where it counts: before the {@code all} (or
+   * {@code redirect=}) that ends the evaluation (RFC 7208 §4.6, §6.1), else at the end.
+   */
+  static String withTerm(String record, String term) {
+    List<String> words = new ArrayList<>(List.of(record.trim().split("\\s+")));
+    int at = words.size();
+    for (int i = 1; i < words.size(); i++) {
+      String word = words.get(i).toLowerCase(Locale.ROOT);
+      if (word.matches("[-~?+]?all") || word.startsWith("redirect=")) {
+        at = i;
+        break;
+      }
+    }
+    words.add(at, term);
+    return String.join(" ", words);
   }
 
   private static String spfTerm(InetAddress ip) {
     return (ip.getAddress().length == 4 ? "ip4:" : "ip6:") + ip.getHostAddress();
   }
 
+  /**
+   * The domain's DMARC policy: its own record or, when it has none, the one the RFC 9989 §4.10 tree
+   * walk finds above it (a subdomain sender such as news.example.com is covered by example.com's
+   * sp= or p=). Every record proposed keeps the admin's own tags.
+   */
   private Finding dmarc(String domain) {
     String name = "_dmarc." + domain;
-    List<String> stages = MailDnsPlan.dmarcStages("dmarc-reports@" + domain);
-    String publish = "publish: " + name + ". 3600 IN TXT \"" + stages.get(0) + "\"";
     List<String> records;
     try {
-      records =
-          dns.txt(name).stream()
-              .filter(t -> t.toLowerCase(Locale.ROOT).startsWith("v=dmarc1"))
-              .toList();
+      records = dmarcRecords(name);
     } catch (DnsFailure e) {
       return Finding.lookupFailed("DMARC", name, e);
     }
     if (records.isEmpty()) {
+      Optional<Finding> inherited;
+      try {
+        inherited = inherited(domain);
+      } catch (DnsFailure e) {
+        return Finding.lookupFailed("DMARC", name, e);
+      }
+      if (inherited.isPresent()) {
+        return inherited.get();
+      }
+      String publish =
+          "publish: "
+              + name
+              + ". 3600 IN TXT \""
+              + MailDnsPlan.dmarcStages("dmarc-reports@" + domain).get(0)
+              + "\"";
       return Finding.fail("DMARC", name, "no v=DMARC1 record", publish);
     }
     if (records.size() > 1) {
       return Finding.fail(
           "DMARC", name, records.size() + " DMARC records: receivers ignore them all", "keep one");
     }
+    DmarcRecord record;
     try {
-      return dmarcPolicy(domain, records.get(0), TagList.parse(records.get(0)), stages, publish);
+      record = DmarcRecord.parse(records.get(0));
     } catch (KeyToolException e) {
-      return Finding.fail("DMARC", name, "does not parse: " + e.getMessage(), publish);
+      return Finding.fail(
+          "DMARC",
+          name,
+          "does not parse: " + e.getMessage(),
+          "publish: "
+              + name
+              + ". 3600 IN TXT \""
+              + MailDnsPlan.dmarcStages("dmarc-reports@" + domain).get(0)
+              + "\"");
     }
+    return dmarcPolicy(domain, records.get(0), record);
   }
 
-  /** The one DMARC record's policy: enforced, monitoring only, or broken. */
-  private static Finding dmarcPolicy(
-      String domain, String found, Map<String, String> tags, List<String> stages, String publish) {
+  private List<String> dmarcRecords(String name) throws DnsFailure {
+    return dns.txt(name).stream()
+        .filter(t -> t.toLowerCase(Locale.ROOT).startsWith("v=dmarc1"))
+        .toList();
+  }
+
+  /**
+   * The tree walk (RFC 9989 §4.10) for a domain without a record of its own: each parent in turn,
+   * up to the label below the top level; the first record found sets the policy, by its sp= (np= is
+   * for names that do not exist, which the sender's domain does).
+   */
+  private Optional<Finding> inherited(String domain) throws DnsFailure {
+    String[] labels = domain.split("\\.");
+    for (int i = 1; i < labels.length - 1; i++) {
+      String parent = String.join(".", List.of(labels).subList(i, labels.length));
+      List<String> records = dmarcRecords("_dmarc." + parent);
+      if (records.size() != 1) {
+        continue;
+      }
+      DmarcRecord record;
+      try {
+        record = DmarcRecord.parse(records.get(0));
+      } catch (KeyToolException e) {
+        continue;
+      }
+      String policy = record.tag("sp").orElse(record.policy());
+      String from =
+          "no record of its own; _dmarc."
+              + parent
+              + " covers it (tree walk): "
+              + (record.tag("sp").isPresent() ? "sp=" : "p=")
+              + policy;
+      String name = "_dmarc." + domain;
+      return Optional.of(
+          switch (policy) {
+            case "quarantine", "reject" ->
+                record.tag("rua").isPresent()
+                    ? Finding.pass("DMARC", name, from)
+                    : Finding.warn(
+                        "DMARC",
+                        name,
+                        from + " (no rua=: you get no reports)",
+                        "publish: _dmarc."
+                            + parent
+                            + ". 3600 IN TXT \""
+                            + record.with("rua", "mailto:dmarc-reports@" + parent)
+                            + "\"");
+            default ->
+                Finding.warn(
+                    "DMARC",
+                    name,
+                    from + " (monitoring only)",
+                    "follow " + parent + "'s rollout: the subdomain is enforced with it");
+          });
+    }
+    return Optional.empty();
+  }
+
+  /** The one DMARC record's policy: enforced, monitoring only, legacy, or broken. */
+  private static Finding dmarcPolicy(String domain, String found, DmarcRecord record) {
     String name = "_dmarc." + domain;
-    String policy = tags.getOrDefault("p", "");
+    String policy = record.policy();
+    String publish = "publish: " + name + ". 3600 IN TXT \"";
     if (!List.of("none", "quarantine", "reject").contains(policy)) {
       return Finding.fail(
-          "DMARC", name, found + " (p= must be none, quarantine or reject)", publish);
+          "DMARC",
+          name,
+          found + " (p= must be none, quarantine or reject)",
+          publish + record.current().with("p", "none") + "\"");
     }
-    if (!tags.containsKey("rua")) {
+    if (!record.removedTags().isEmpty()) {
       return Finding.warn(
           "DMARC",
           name,
-          found + " (no rua=: you get no reports)",
-          "add rua=mailto:dmarc-reports@" + domain);
+          found
+              + " ("
+              + String.join("=, ", record.removedTags())
+              + "= no longer exist in DMARC (RFC 9989); receivers may apply a partial pct= as"
+              + " the full policy)",
+          publish
+              + record.current()
+              + "\""
+              + (record.current().tag("t").isPresent()
+                  ? " (t=y: testing, RFC 9989's replacement for pct; not every receiver honours"
+                      + " it yet)"
+                  : ""));
+    }
+    if (record.tag("rua").isEmpty()) {
+      DmarcRecord withReports = record.with("rua", "mailto:dmarc-reports@" + domain);
+      return policy.equals("none")
+          ? Finding.warn(
+              "DMARC", name, found + " (no rua=: you get no reports)", publish + withReports + "\"")
+          : Finding.fail(
+              "DMARC",
+              name,
+              found
+                  + " (p="
+                  + policy
+                  + " without rua=: mail is refused and nobody reads why; a sender you forgot fails"
+                  + " unseen)",
+              publish + withReports + "\"");
     }
     if (policy.equals("none")) {
       return Finding.warn(
           "DMARC",
           name,
           found + " (p=none: monitoring only)",
-          "next, when reports show your mail passing: \"" + stages.get(1) + "\"");
+          "next, when the reports show your mail passing: "
+              + publish
+              + record.nextStage().orElseThrow()
+              + "\"");
     }
     return Finding.pass("DMARC", name, found);
   }

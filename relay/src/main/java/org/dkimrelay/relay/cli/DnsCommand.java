@@ -99,7 +99,9 @@ final class DnsCommand implements Callable<Integer> {
                   + signingDomain
                   + " in "
                   + directory.root()
-                  + ": run 'keygen "
+                  + ": run 'dkimrelay keygen --keys "
+                  + directory.root()
+                  + " "
                   + signingDomain
                   + "' and then this command again");
     }
@@ -137,5 +139,10 @@ final class DnsCommand implements Callable<Integer> {
     for (int stage = 1; stage < stages.size(); stage++) {
       out.println(prefix + "  stage " + (stage + 1) + ": " + stages.get(stage));
     }
+    out.println(
+        prefix + "np=reject: names under the domain that do not exist send no mail (RFC 9989).");
+    out.println(prefix + "To try a stage first, add t=y (testing: receivers apply one step less);");
+    out.println(
+        prefix + "not every receiver honours t=y yet. pct= is gone (RFC 9989): never use it.");
   }
 }

@@ -139,7 +139,9 @@ class CheckIT {
     assertThat(missing.exit()).isEqualTo(1);
     assertThat(missing.out())
         .contains("fail for 192.0.2.10")
-        .contains("fix: add ip4:192.0.2.10 to the record");
+        .contains(
+            "fix: publish: example.com. 3600 IN TXT \"v=spf1 ip4:198.51.100.1 ip4:192.0.2.10"
+                + " -all\"");
 
     List<String> chain = new ArrayList<>();
     chain.add(Dnsmasq.txtRecord("example.com", List.of("v=spf1 include:i0.example.com -all")));
@@ -175,7 +177,93 @@ class CheckIT {
                 Dnsmasq.txtRecord(
                     "_dmarc.example.com", List.of("v=DMARC1; p=none; rua=mailto:d@example.com"))));
     assertThat(none.exit()).isZero(); // warnings only
-    assertThat(none.out()).contains("warn  DMARC").contains("p=quarantine; pct=25");
+    assertThat(none.out())
+        .contains("warn  DMARC")
+        .contains(
+            "publish: _dmarc.example.com. 3600 IN TXT \"v=DMARC1; p=quarantine;"
+                + " rua=mailto:d@example.com; np=reject\"")
+        .doesNotContain("pct");
+  }
+
+  @Test
+  void dmarcToRfc9989LegacyPctEnforcingBlindAndTheTreeWalkForASubdomain() {
+    CliRun legacy =
+        check(
+            replacing(
+                "txt-record=_dmarc",
+                Dnsmasq.txtRecord(
+                    "_dmarc.example.com",
+                    List.of(
+                        "v=DMARC1; p=quarantine; pct=25; rua=mailto:postmaster@example.com; fo=1"))));
+    assertThat(legacy.out())
+        .contains("pct= no longer exist in DMARC (RFC 9989)")
+        .contains(
+            "publish: _dmarc.example.com. 3600 IN TXT \"v=DMARC1; p=quarantine;"
+                + " rua=mailto:postmaster@example.com; fo=1; t=y\"");
+
+    CliRun blind =
+        check(
+            replacing(
+                "txt-record=_dmarc",
+                Dnsmasq.txtRecord("_dmarc.example.com", List.of("v=DMARC1; p=reject; adkim=s"))));
+    assertThat(blind.exit()).isEqualTo(1);
+    assertThat(blind.out())
+        .contains("fail  DMARC")
+        .contains("p=reject without rua=")
+        .contains(
+            "publish: _dmarc.example.com. 3600 IN TXT \"v=DMARC1; p=reject; adkim=s;"
+                + " rua=mailto:dmarc-reports@example.com\"");
+  }
+
+  @Test
+  void aSubdomainSenderIsCoveredByItsParentsPolicy() throws Exception {
+    CliRun keygen = CliRun.in(home, "keygen", "news.example.com", "--selector", "n1");
+    assertThat(keygen.exit()).isZero();
+    try (Dnsmasq dns =
+        Dnsmasq.start(
+            List.of(
+                "local=/example.com/",
+                Dnsmasq.txtRecord(
+                    "_dmarc.example.com",
+                    List.of("v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.com"))),
+            home.resolve("dns-walk"))) {
+      CliRun run = CliRun.in(home, "check", "news.example.com", "--resolver", dns.address());
+      assertThat(run.out())
+          .containsPattern(
+              "pass  DMARC  _dmarc.news.example.com +no record of its own; _dmarc.example.com"
+                  + " covers it \\(tree walk\\): sp=quarantine");
+    }
+  }
+
+  @Test
+  void fixesAreWholeRecordsWithHintsForADoubledNameAndACutValue() {
+    CliRun spf =
+        check(
+            replacing(
+                "txt-record=example.com,",
+                Dnsmasq.txtRecord("example.com", List.of("v=spf1 mx ~all"))),
+            "--ip",
+            "192.0.2.20");
+    assertThat(spf.out())
+        .contains("publish: example.com. 3600 IN TXT \"v=spf1 mx ip4:192.0.2.20 ~all\"");
+
+    CliRun doubled =
+        check(
+            replacing(
+                "txt-record=r1._domainkey",
+                Dnsmasq.txtRecord("r1._domainkey.example.com.example.com", strings(rsa))));
+    assertThat(doubled.out())
+        .contains(
+            "no record; it is at r1._domainkey.example.com.example.com: the zone line lacks"
+                + " the dot after the name");
+
+    CliRun cut =
+        check(
+            replacing(
+                "txt-record=r1._domainkey",
+                Dnsmasq.txtRecord("r1._domainkey.example.com", List.of(strings(rsa).get(0)))));
+    assertThat(cut.out())
+        .contains("the value is exactly 255 characters: its second quoted string is missing");
   }
 
   @Test
