@@ -72,6 +72,7 @@ public final class Main implements Runnable {
     commandLine.addSubcommand(new VerifyCommand(context));
     commandLine.addSubcommand(new RunCommand(context));
     commandLine.addSubcommand(new CheckCommand(context));
+    commandLine.addSubcommand(new DmarcReportCommand(context));
     commandLine.addSubcommand(new RotateCommand(context));
     commandLine.addSubcommand(new ImportOpenDkimCommand(context));
     commandLine.addSubcommand(new OpenSmtpdFilterCommand(context));
