@@ -126,8 +126,11 @@ public record AggregateReport(
     for (Element record : children(feedback, "record")) {
       rows.add(row(record));
     }
+    // some reporters leave org_name empty: their address still says who they are
+    String reporter =
+        text(metadata, "org_name").or(() -> text(metadata, "email")).orElse("(unnamed reporter)");
     return new AggregateReport(
-        required(metadata, "org_name"),
+        reporter,
         required(metadata, "report_id"),
         Instant.ofEpochSecond(number(required(range, "begin"), "begin")),
         Instant.ofEpochSecond(number(required(range, "end"), "end")),
