@@ -5,6 +5,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -106,6 +107,69 @@ public final class MailDnsPlan {
         "v=DMARC1; p=none; " + rua,
         "v=DMARC1; p=quarantine; " + rua + "; np=reject",
         "v=DMARC1; p=reject; " + rua + "; np=reject");
+  }
+
+  /** MTA-STS's policy modes (RFC 8461 §3.2): report only, or refuse delivery without valid TLS. */
+  public enum MtaStsMode {
+    TESTING,
+    ENFORCE;
+
+    public String word() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * @throws KeyToolException for anything but testing or enforce
+     */
+    public static MtaStsMode parse(String text) {
+      for (MtaStsMode mode : values()) {
+        if (mode.word().equals(text.strip().toLowerCase(Locale.ROOT))) {
+          return mode;
+        }
+      }
+      throw new KeyToolException(
+          "--mta-sts '" + text + "': testing (report only) or enforce, as RFC 8461 §3.2 says");
+    }
+  }
+
+  /**
+   * The TLS records, each optional: TLS-RPT (RFC 8460 §3), where senders report failed TLS to this
+   * domain's MX; MTA-STS (RFC 8461 §3.1), which tells senders to require valid TLS to it, with
+   * {@code id} changed whenever the policy file changes.
+   */
+  public static List<PlannedRecord> tlsRecords(
+      SigningDomain domain, Optional<String> tlsReports, Optional<String> mtaStsId) {
+    List<PlannedRecord> records = new ArrayList<>();
+    tlsReports.ifPresent(
+        address ->
+            records.add(
+                record(
+                    "_smtp._tls." + domain.fqdn(),
+                    "TXT",
+                    "v=TLSRPTv1; rua=mailto:" + address,
+                    "TLS-RPT: senders report TLS failures to your MX here, daily",
+                    true)));
+    mtaStsId.ifPresent(
+        id ->
+            records.add(
+                record(
+                    "_mta-sts." + domain.fqdn(),
+                    "TXT",
+                    "v=STSv1; id=" + id,
+                    "MTA-STS: a policy exists at https://mta-sts."
+                        + domain.name()
+                        + "/.well-known/mta-sts.txt; change id whenever it changes",
+                    true)));
+    return records;
+  }
+
+  /** The MTA-STS policy file to serve over HTTPS (RFC 8461 §3.2), one week's max_age. */
+  public static String mtaStsPolicy(MtaStsMode mode, String mailHost) {
+    return "version: STSv1\r\nmode: "
+        + mode.word()
+        + "\r\nmx: "
+        + mailHost
+        + "\r\nmax_age: 604800\r\n";
   }
 
   /** Parses an IPv4 literal; never looks a name up. */

@@ -78,6 +78,26 @@ class MailDnsPlanTest {
   }
 
   @Test
+  void tlsReportingAndMtaStsAreRecordsAndAPolicyFileWhenAsked() {
+    SigningDomain domain = SigningDomain.parse("example.com");
+    assertThat(MailDnsPlan.tlsRecords(domain, Optional.empty(), Optional.empty())).isEmpty();
+    assertThat(
+            MailDnsPlan.tlsRecords(
+                    domain, Optional.of("tls@example.com"), Optional.of("20261205120000"))
+                .stream()
+                .map(MailDnsPlan.PlannedRecord::zoneLine))
+        .containsExactly(
+            "_smtp._tls.example.com. 3600 IN TXT \"v=TLSRPTv1; rua=mailto:tls@example.com\"",
+            "_mta-sts.example.com. 3600 IN TXT \"v=STSv1; id=20261205120000\"");
+    assertThat(
+            MailDnsPlan.mtaStsPolicy(MailDnsPlan.MtaStsMode.parse("Testing"), "mail.example.com"))
+        .isEqualTo(
+            "version: STSv1\r\nmode: testing\r\nmx: mail.example.com\r\nmax_age: 604800\r\n");
+    assertThatThrownBy(() -> MailDnsPlan.MtaStsMode.parse("strict"))
+        .hasMessageContaining("testing (report only) or enforce");
+  }
+
+  @Test
   void aPlanNeedsAnAddress() {
     assertThatThrownBy(
             () ->

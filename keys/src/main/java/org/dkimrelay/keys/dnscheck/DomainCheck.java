@@ -11,6 +11,7 @@ import org.dkimrelay.keys.KeyToolException;
 import org.dkimrelay.keys.MailDnsPlan;
 import org.dkimrelay.keys.PublishedKeyRecord;
 import org.dkimrelay.keys.SigningDomain;
+import org.dkimrelay.keys.TagList;
 import org.dkimrelay.keys.dnscheck.DnsQuery.DnsFailure;
 
 /**
@@ -51,6 +52,8 @@ public final class DomainCheck {
     Optional<InetAddress> ip = in.ip().isPresent() ? in.ip() : host.firstAddress(mx);
     findings.add(spf(domain, ip));
     findings.add(dmarc(domain));
+    tlsReporting(domain).ifPresent(findings::add);
+    mtaSts(domain).ifPresent(findings::add);
     Optional<String> expected = in.helo().or(() -> mx.stream().findFirst().map(DnsQuery.Mx::host));
     boolean mxHostBroken =
         in.helo().isEmpty()
@@ -242,6 +245,93 @@ public final class DomainCheck {
 
   private static String spfTerm(InetAddress ip) {
     return (ip.getAddress().length == 4 ? "ip4:" : "ip6:") + ip.getHostAddress();
+  }
+
+  /** TLS-RPT (RFC 8460 §3), when the domain publishes it: one record, with reachable rua URIs. */
+  private Optional<Finding> tlsReporting(String domain) {
+    String name = "_smtp._tls." + domain;
+    String publish =
+        "publish: " + name + ". 3600 IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@" + domain + "\"";
+    List<String> records;
+    try {
+      records = versioned(name, "v=tlsrptv1");
+    } catch (DnsFailure e) {
+      return Optional.of(Finding.lookupFailed("TLS", name, e));
+    }
+    if (records.isEmpty()) {
+      return Optional.empty(); // optional: dns --tls-rpt proposes it
+    }
+    if (records.size() > 1) {
+      return Optional.of(
+          Finding.fail(
+              "TLS", name, records.size() + " TLS-RPT records: senders use none", publish));
+    }
+    try {
+      String rua = TagList.parse(records.get(0)).getOrDefault("rua", "");
+      boolean usable =
+          !rua.isEmpty()
+              && List.of(rua.split(",")).stream()
+                  .map(String::strip)
+                  .allMatch(uri -> uri.startsWith("mailto:") || uri.startsWith("https:"));
+      return Optional.of(
+          usable
+              ? Finding.pass("TLS", name, records.get(0))
+              : Finding.fail(
+                  "TLS", name, records.get(0) + " (rua= must be mailto: or https: URIs)", publish));
+    } catch (KeyToolException e) {
+      return Optional.of(Finding.fail("TLS", name, "does not parse: " + e.getMessage(), publish));
+    }
+  }
+
+  /**
+   * MTA-STS's DNS side (RFC 8461 §3.1), when published: one record with an id of 1 to 32 letters
+   * and digits. The policy file itself is served over HTTPS, which check does not fetch.
+   */
+  private Optional<Finding> mtaSts(String domain) {
+    String name = "_mta-sts." + domain;
+    List<String> records;
+    try {
+      records = versioned(name, "v=stsv1");
+    } catch (DnsFailure e) {
+      return Optional.of(Finding.lookupFailed("STS", name, e));
+    }
+    if (records.isEmpty()) {
+      return Optional.empty(); // optional: dns --mta-sts proposes it
+    }
+    String publish =
+        "publish: "
+            + name
+            + ". 3600 IN TXT \"v=STSv1; id=YYYYMMDDhhmmss\" (the date of the policy)";
+    if (records.size() > 1) {
+      return Optional.of(
+          Finding.fail(
+              "STS", name, records.size() + " MTA-STS records: senders use none", publish));
+    }
+    try {
+      String id = TagList.parse(records.get(0)).getOrDefault("id", "");
+      return Optional.of(
+          id.matches("[A-Za-z0-9]{1,32}")
+              ? Finding.pass(
+                  "STS",
+                  name,
+                  records.get(0)
+                      + " (the policy at https://mta-sts."
+                      + domain
+                      + "/.well-known/mta-sts.txt is not fetched here)")
+              : Finding.fail(
+                  "STS",
+                  name,
+                  records.get(0) + " (id= must be 1 to 32 letters and digits)",
+                  publish));
+    } catch (KeyToolException e) {
+      return Optional.of(Finding.fail("STS", name, "does not parse: " + e.getMessage(), publish));
+    }
+  }
+
+  private List<String> versioned(String name, String version) throws DnsFailure {
+    return dns.txt(name).stream()
+        .filter(t -> t.toLowerCase(Locale.ROOT).replace(" ", "").startsWith(version))
+        .toList();
   }
 
   /**

@@ -1,6 +1,8 @@
 package org.dkimrelay.relay.cli;
 
 import java.io.PrintWriter;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -59,6 +61,20 @@ final class DnsCommand implements Callable<Integer> {
   @Option(names = "--zone", description = "Print a zone-file snippet instead of a table.")
   boolean zone;
 
+  @Option(
+      names = "--tls-rpt",
+      paramLabel = "ADDRESS",
+      description = "Also the TLS-RPT record (RFC 8460): where senders report TLS failures.")
+  String tlsReports;
+
+  @Option(
+      names = "--mta-sts",
+      paramLabel = "MODE",
+      description =
+          "Also MTA-STS (RFC 8461), testing or enforce: its record and the policy file to serve"
+              + " at https://mta-sts.DOMAIN/.well-known/mta-sts.txt.")
+  String mtaStsMode;
+
   @Mixin ConfigOptions keys;
 
   DnsCommand(CliContext context) {
@@ -84,7 +100,19 @@ final class DnsCommand implements Callable<Integer> {
             Optional.ofNullable(addresses.ipv6).map(MailDnsPlan::parseIpv6),
             domainKeys,
             rua);
-    List<PlannedRecord> records = MailDnsPlan.records(inputs);
+    MailDnsPlan.MtaStsMode mtaSts =
+        mtaStsMode == null ? null : MailDnsPlan.MtaStsMode.parse(mtaStsMode);
+    List<PlannedRecord> records = new ArrayList<>(MailDnsPlan.records(inputs));
+    // the policy's id: its date and time, new for each version of the policy file
+    String stsId =
+        DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
+            .withZone(ZoneOffset.UTC)
+            .format(context.clock().instant());
+    records.addAll(
+        MailDnsPlan.tlsRecords(
+            signingDomain,
+            Optional.ofNullable(tlsReports),
+            Optional.ofNullable(mtaSts).map(mode -> stsId)));
     PrintWriter out = spec.commandLine().getOut();
     if (zone) {
       printZone(out, records);
@@ -106,6 +134,19 @@ final class DnsCommand implements Callable<Integer> {
                   + "' and then this command again");
     }
     printRollout(out, MailDnsPlan.dmarcStages(rua), zone ? "; " : "");
+    if (mtaSts != null) {
+      String prefix = zone ? "; " : "";
+      out.println();
+      out.println(
+          prefix
+              + "MTA-STS policy: serve this at https://mta-sts."
+              + signingDomain
+              + "/.well-known/mta-sts.txt (a certificate valid for that name),");
+      out.println(prefix + "start with testing; enforce once TLS reports show no failures:");
+      MailDnsPlan.mtaStsPolicy(mtaSts, inputs.mailHost())
+          .lines()
+          .forEach(line -> out.println(prefix + "  " + line));
+    }
     return ExitCode.OK;
   }
 

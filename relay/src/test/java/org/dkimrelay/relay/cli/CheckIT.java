@@ -216,6 +216,44 @@ class CheckIT {
   }
 
   @Test
+  void tlsReportingAndMtaStsRecordsAreCheckedWhenPublished() {
+    CliRun good =
+        check(
+            zone -> {
+              zone.add(
+                  Dnsmasq.txtRecord(
+                      "_smtp._tls.example.com", List.of("v=TLSRPTv1; rua=mailto:tls@example.com")));
+              zone.add(Dnsmasq.txtRecord("_mta-sts.example.com", List.of("v=STSv1; id=20261205")));
+              return zone;
+            });
+    assertThat(good.exit()).as(good.out()).isZero();
+    assertThat(good.out())
+        .containsPattern(
+            "pass  TLS    _smtp._tls.example.com +v=TLSRPTv1; rua=mailto:tls@example.com")
+        .containsPattern(
+            "pass  STS    _mta-sts.example.com +v=STSv1; id=20261205 \\(the policy at");
+    CliRun bad =
+        check(
+            zone -> {
+              zone.add(
+                  Dnsmasq.txtRecord(
+                      "_smtp._tls.example.com", List.of("v=TLSRPTv1; rua=tls@example.com")));
+              zone.add(
+                  Dnsmasq.txtRecord("_mta-sts.example.com", List.of("v=STSv1; id=2026-12-05")));
+              return zone;
+            });
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out())
+        .contains("(rua= must be mailto: or https: URIs)")
+        .contains(
+            "publish: _smtp._tls.example.com. 3600 IN TXT \"v=TLSRPTv1;"
+                + " rua=mailto:tls-reports@example.com\"")
+        .contains("(id= must be 1 to 32 letters and digits)");
+    // neither is required: a zone without them has no such lines
+    assertThat(check(zone -> zone).out()).doesNotContain("TLS ").doesNotContain("STS ");
+  }
+
+  @Test
   void aSubdomainSenderIsCoveredByItsParentsPolicy() throws Exception {
     CliRun keygen = CliRun.in(home, "keygen", "news.example.com", "--selector", "n1");
     assertThat(keygen.exit()).isZero();
