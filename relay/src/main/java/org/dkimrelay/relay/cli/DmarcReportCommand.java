@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,11 +15,14 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import org.dkimrelay.keys.Cidr;
 import org.dkimrelay.keys.KeyDirectory;
 import org.dkimrelay.keys.KeyToolException;
+import org.dkimrelay.keys.dnscheck.DnsQuery;
 import org.dkimrelay.relay.reports.AggregateReport;
 import org.dkimrelay.relay.reports.DailyChart;
 import org.dkimrelay.relay.reports.ReportFiles;
@@ -82,7 +86,19 @@ final class DmarcReportCommand implements Callable<Integer> {
       description = "Reported messages before the next stage (default: 100).")
   long minMessages = RolloutVerdict.Thresholds.DEFAULT.messages();
 
+  @Option(
+      names = "--reverse",
+      description =
+          "Name each source by its reverse DNS (PTR), asked of --resolver or the config's"
+              + " dns.resolver.")
+  boolean reverse;
+
+  @Mixin ResolverOption resolver;
+
   @Mixin ConfigOptions options;
+
+  /** Source address to its PTR name, when --reverse asked for them. */
+  private final Map<String, String> names = new java.util.HashMap<>();
 
   DmarcReportCommand(CliContext context) {
     this.context = context;
@@ -117,6 +133,9 @@ final class DmarcReportCommand implements Callable<Integer> {
     }
     RolloutVerdict.Thresholds thresholds =
         new RolloutVerdict.Thresholds(minDays, minPass, minMessages);
+    if (reverse) {
+      lookUpNames(summary);
+    }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(json(summary, thresholds, skipped, reports));
@@ -183,7 +202,8 @@ final class DmarcReportCommand implements Callable<Integer> {
       for (ReportSummary.Source source : domain.sources()) {
         out.printf(
             "    %-39s %7d  pass %-7s DKIM %-7s SPF %-7s %s%s%n",
-            source.ip(),
+            source.ip()
+                + (names.containsKey(source.ip()) ? " (" + names.get(source.ip()) + ")" : ""),
             source.messages(),
             share(source.pass(), source.messages()),
             share(source.dkimAligned(), source.messages()),
@@ -243,6 +263,9 @@ final class DmarcReportCommand implements Callable<Integer> {
       for (ReportSummary.Source source : domain.sources()) {
         ObjectNode s = sources.addObject();
         s.put("ip", source.ip());
+        if (names.containsKey(source.ip())) {
+          s.put("name", names.get(source.ip()));
+        }
         s.put("messages", source.messages());
         s.put("pass", source.pass());
         s.put("dkimAligned", source.dkimAligned());
@@ -270,6 +293,32 @@ final class DmarcReportCommand implements Callable<Integer> {
       skippedNode.addObject().put("source", s.source()).put("why", s.why());
     }
     return mapper.writeValueAsString(root);
+  }
+
+  /**
+   * Each source's PTR name, once per address; an address without one, or whose lookup fails, is
+   * shown bare (the figures do not depend on names).
+   */
+  private void lookUpNames(ReportSummary summary) {
+    DnsQuery dns = resolver.dns(options.config(context));
+    for (ReportSummary.Domain domain : summary.domains()) {
+      for (ReportSummary.Source source : domain.sources()) {
+        if (names.containsKey(source.ip())) {
+          continue;
+        }
+        Optional<InetAddress> address = Cidr.literal(source.ip());
+        if (address.isEmpty()) {
+          continue;
+        }
+        try {
+          dns.ptr(address.get()).stream()
+              .findFirst()
+              .ifPresent(name -> names.put(source.ip(), name.replaceAll("\\.$", "")));
+        } catch (DnsQuery.DnsFailure e) {
+          // shown bare: a name is a convenience, not a figure
+        }
+      }
+    }
   }
 
   /** The selectors of this installation's keys for {@code domain}, when there are keys. */

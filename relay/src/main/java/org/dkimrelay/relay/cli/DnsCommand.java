@@ -185,5 +185,12 @@ final class DnsCommand implements Callable<Integer> {
     out.println(prefix + "To try a stage first, add t=y (testing: receivers apply one step less);");
     out.println(
         prefix + "not every receiver honours t=y yet. pct= is gone (RFC 9989): never use it.");
+    out.println(
+        prefix
+            + "adkim/aspf: relaxed (the default) lets a signature or SPF domain of example.com"
+            + " align for news.example.com;");
+    out.println(
+        prefix
+            + "adkim=s/aspf=s only for the exact domain, for when a subdomain is someone else's.");
   }
 }

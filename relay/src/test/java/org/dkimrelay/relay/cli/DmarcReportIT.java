@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import org.dkimrelay.relay.reports.AggregateReport;
 import org.dkimrelay.relay.reports.ReportFiles;
 import org.dkimrelay.relay.reports.Reports;
+import org.dkimrelay.relay.testing.Dnsmasq;
 import org.dkimrelay.relay.testing.ExternalTool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -160,6 +161,45 @@ class DmarcReportIT {
             "ikea.com!example.de!1538690400!1538776800.xml", // wrapped in an unclosed <xs:schema>
             "invalid_utf_8.xml",
             "invalid_xml.xml");
+  }
+
+  @Test
+  void reverseNamesComeFromTheResolverGivenAndAMissingOneLeavesTheAddressBare() throws Exception {
+    Path report = dir.resolve("report.xml");
+    Files.writeString(
+        report,
+        Reports.xml(
+            false,
+            "receiver.example",
+            "one",
+            FIRST,
+            "example.com",
+            "none",
+            List.of(
+                new Reports.Row("192.0.2.10", 50, true, true, "202611r"),
+                new Reports.Row("203.0.113.50", 5, false, false, null))));
+    try (Dnsmasq dns =
+        Dnsmasq.start(
+            List.of(
+                "local=/2.0.192.in-addr.arpa/",
+                "local=/113.0.203.in-addr.arpa/",
+                "ptr-record=10.2.0.192.in-addr.arpa,mail.example.com"),
+            dir.resolve("dns"))) {
+      CliRun run =
+          CliRun.in(
+              dir,
+              "dmarc-report",
+              report.toString(),
+              "--reverse",
+              "--resolver",
+              dns.address(),
+              "--keys",
+              dir.resolve("keys").toString());
+      assertThat(run.exit()).as(run.err()).isZero();
+      assertThat(run.out())
+          .contains("    192.0.2.10 (mail.example.com) ")
+          .containsPattern("\\n    203\\.0\\.113\\.50 +5 ");
+    }
   }
 
   /** dmarc-cat's rows of one report: source address to messages. */

@@ -95,19 +95,8 @@ class PostfixChainScriptIT {
 
   @Test
   void anotherMilterIsReplacedNotAppendedAndARelativeSocketServesAChrootedSmtpd() throws Exception {
-    Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
-    Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
+    stockDebianWithSubmission();
     postconf("smtpd_milters = inet:localhost:12301", "non_smtpd_milters = $smtpd_milters");
-    assertThat(
-            ExternalTool.run(
-                    List.of(
-                        "postconf",
-                        "-c",
-                        dir.toString(),
-                        "-M",
-                        "submission/inet=submission inet n - y - - smtpd"))
-                .exit())
-        .isZero();
     String relative = "unix:dkimrelay/milter.sock";
 
     ExternalTool.Result applied = chain("--apply", "--milter", relative);
@@ -133,12 +122,8 @@ class PostfixChainScriptIT {
         .contains("warning: chrooted Postfix services look unix:/run/dkimrelay/milter.sock up");
   }
 
-  private String postconfValue(String name) {
-    return ExternalTool.run(List.of("postconf", "-c", dir.toString(), "-h", name)).out().strip();
-  }
-
-  @Test
-  void checkWarnsWhenPostfixWouldBreakLinesOrReencodeAfterSigning() throws Exception {
+  /** Debian's stock main.cf and master.cf, with the submission service enabled. */
+  private void stockDebianWithSubmission() throws IOException {
     Files.copy(Path.of("/usr/share/postfix/main.cf.dist"), dir.resolve("main.cf"));
     Files.copy(Path.of("/usr/share/postfix/master.cf.dist"), dir.resolve("master.cf"));
     assertThat(
@@ -151,6 +136,15 @@ class PostfixChainScriptIT {
                         "submission/inet=submission inet n - y - - smtpd"))
                 .exit())
         .isZero();
+  }
+
+  private String postconfValue(String name) {
+    return ExternalTool.run(List.of("postconf", "-c", dir.toString(), "-h", name)).out().strip();
+  }
+
+  @Test
+  void checkWarnsWhenPostfixWouldBreakLinesOrReencodeAfterSigning() throws Exception {
+    stockDebianWithSubmission();
     assertThat(chain("--apply").exit()).isZero();
     assertThat(chain("--check").out()).doesNotContain("warning:"); // 998 both, conversion off
 
