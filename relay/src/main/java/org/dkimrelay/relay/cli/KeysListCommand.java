@@ -84,7 +84,9 @@ final class KeysListCommand implements Callable<Integer> {
       throw new UserError(
           "the keys directory "
               + directory.root()
-              + " does not exist (check --keys or signing.keys; 'keygen DOMAIN' creates it)");
+              + " does not exist (check --keys or signing.keys; 'dkimrelay keygen --keys "
+              + directory.root()
+              + " DOMAIN' creates it with DOMAIN's first key)");
     }
     if (rows.isEmpty()) {
       out.println(

@@ -139,7 +139,9 @@ class KeyToolCliTest {
         .isEqualTo(
             "dkimrelay: the keys directory "
                 + home.resolve("nonexistent")
-                + " does not exist (check --keys or signing.keys; 'keygen DOMAIN' creates it)\n");
+                + " does not exist (check --keys or signing.keys; 'dkimrelay keygen --keys "
+                + home.resolve("nonexistent")
+                + " DOMAIN' creates it with DOMAIN's first key)\n");
   }
 
   @Test
