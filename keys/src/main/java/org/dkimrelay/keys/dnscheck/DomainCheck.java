@@ -328,6 +328,7 @@ public final class DomainCheck {
     }
   }
 
+  /** The TXT records at {@code name} that start with {@code version} ({@code v=...}, any case). */
   private List<String> versioned(String name, String version) throws DnsFailure {
     return dns.txt(name).stream()
         .filter(t -> t.toLowerCase(Locale.ROOT).replace(" ", "").startsWith(version))
@@ -343,7 +344,7 @@ public final class DomainCheck {
     String name = "_dmarc." + domain;
     List<String> records;
     try {
-      records = dmarcRecords(name);
+      records = versioned(name, "v=dmarc1");
     } catch (DnsFailure e) {
       return Finding.lookupFailed("DMARC", name, e);
     }
@@ -386,12 +387,6 @@ public final class DomainCheck {
     return dmarcPolicy(domain, records.get(0), record);
   }
 
-  private List<String> dmarcRecords(String name) throws DnsFailure {
-    return dns.txt(name).stream()
-        .filter(t -> t.toLowerCase(Locale.ROOT).startsWith("v=dmarc1"))
-        .toList();
-  }
-
   /**
    * The tree walk (RFC 9989 §4.10) for a domain without a record of its own: each parent in turn,
    * up to the label below the top level; the first record found sets the policy, by its sp= (np= is
@@ -401,7 +396,7 @@ public final class DomainCheck {
     String[] labels = domain.split("\\.");
     for (int i = 1; i < labels.length - 1; i++) {
       String parent = String.join(".", List.of(labels).subList(i, labels.length));
-      List<String> records = dmarcRecords("_dmarc." + parent);
+      List<String> records = versioned("_dmarc." + parent, "v=dmarc1");
       if (records.size() != 1) {
         continue;
       }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,8 +98,11 @@ final class DmarcReportCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions options;
 
+  /** Domain to the selectors of its keys in the keys directory, once listed. */
+  private Map<String, Set<String>> installed;
+
   /** Source address to its PTR name, when --reverse asked for them. */
-  private final Map<String, String> names = new java.util.HashMap<>();
+  private final Map<String, String> names = new HashMap<>();
 
   DmarcReportCommand(CliContext context) {
     this.context = context;
@@ -177,7 +181,7 @@ final class DmarcReportCommand implements Callable<Integer> {
           day(domain.end()),
           domain.days(),
           domain.messages(),
-          reporters(domain.reporters()));
+          counts(domain.reporters()));
       out.printf(
           "  DMARC pass (DKIM or SPF aligned): %s   DKIM aligned: %s   SPF aligned: %s   policy: %s%n",
           share(domain.pass(), domain.messages()),
@@ -208,7 +212,7 @@ final class DmarcReportCommand implements Callable<Integer> {
             share(source.pass(), source.messages()),
             share(source.dkimAligned(), source.messages()),
             share(source.spfAligned(), source.messages()),
-            dispositions(source.dispositions()),
+            counts(source.dispositions()),
             source.pass() == 0 ? "  neither in SPF nor DKIM-aligned" : "");
       }
       RolloutVerdict verdict = RolloutVerdict.of(domain, thresholds);
@@ -323,18 +327,19 @@ final class DmarcReportCommand implements Callable<Integer> {
 
   /** The selectors of this installation's keys for {@code domain}, when there are keys. */
   private Set<String> ourSelectors(String domain) {
-    Set<String> selectors = new TreeSet<>();
-    try {
-      KeyDirectory keys = options.directory(context);
-      for (KeyDirectory.Entry entry : keys.list()) {
-        if (entry.domain().name().equals(domain)) {
-          selectors.add(entry.selector().value());
+    if (installed == null) {
+      installed = new HashMap<>(); // the keys directory, listed once for every domain
+      try {
+        for (KeyDirectory.Entry entry : options.directory(context).list()) {
+          installed
+              .computeIfAbsent(entry.domain().name(), d -> new TreeSet<>())
+              .add(entry.selector().value());
         }
+      } catch (KeyToolException | UserError e) {
+        // no keys directory here: the reports are read all the same
       }
-    } catch (KeyToolException | UserError e) {
-      // no keys directory here: the report is read all the same
     }
-    return selectors;
+    return installed.getOrDefault(domain, Set.of());
   }
 
   private static String day(java.time.Instant instant) {
@@ -345,15 +350,10 @@ final class DmarcReportCommand implements Callable<Integer> {
     return whole == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f %%", 100.0 * part / whole);
   }
 
-  private static String reporters(Map<String, Long> reporters) {
+  /** "name count, name count": reporters or dispositions with their messages. */
+  private static String counts(Map<String, Long> counts) {
     List<String> parts = new ArrayList<>();
-    reporters.forEach((name, count) -> parts.add(name + " " + count));
-    return String.join(", ", parts);
-  }
-
-  private static String dispositions(Map<String, Long> dispositions) {
-    List<String> parts = new ArrayList<>();
-    dispositions.forEach((name, count) -> parts.add(name + " " + count));
+    counts.forEach((name, count) -> parts.add(name + " " + count));
     return String.join(", ", parts);
   }
 }

@@ -199,7 +199,7 @@ final class ImportOpenDkimCommand implements Callable<Integer> {
       String ours = dkimrelaySignatures(table, address);
       boolean same = openDkim.equals(ours);
       differences += same ? 0 : 1;
-      long matches = plan.openDkim().matches(address);
+      long matches = plan.openDkim().matchingKeys(address);
       String remark =
           plan.allMatches() && matches > 2
               ? " (OpenDKIM 2.11 signs only the first and last of " + matches + " matching entries)"

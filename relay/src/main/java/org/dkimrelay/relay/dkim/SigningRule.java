@@ -2,6 +2,7 @@ package org.dkimrelay.relay.dkim;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.dkimrelay.keys.KeyToolException;
@@ -109,13 +110,13 @@ public final class SigningRule {
       }
     }
 
-    /** The keys among {@code keys} it names for a message from {@code fromDomain}. */
-    List<SigningKey> resolve(List<SigningKey> keys, SigningDomain fromDomain) {
-      SigningDomain wanted = domain.orElse(fromDomain);
-      return keys.stream()
-          .filter(key -> key.key().domain().equals(wanted))
-          .filter(key -> selector.map(key.key().selector()::equals).orElse(true))
-          .toList();
+    /** The keys it names for a message from {@code fromDomain}, among {@code keysByDomain}. */
+    List<SigningKey> resolve(
+        Map<SigningDomain, List<SigningKey>> keysByDomain, SigningDomain fromDomain) {
+      List<SigningKey> ofDomain = keysByDomain.getOrDefault(domain.orElse(fromDomain), List.of());
+      return selector.isEmpty()
+          ? ofDomain
+          : ofDomain.stream().filter(key -> key.key().selector().equals(selector.get())).toList();
     }
 
     @Override

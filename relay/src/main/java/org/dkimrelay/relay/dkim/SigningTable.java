@@ -22,9 +22,8 @@ public final class SigningTable {
   /**
    * Keys left out by {@link #withKeys} (records not published yet): named when mail goes unsigned.
    */
-  private final List<SigningKey> held;
-
   private final Map<SigningDomain, List<SigningKey>> heldByDomain;
+
   private final List<SigningRule> rules;
   private final boolean allMatches;
 
@@ -47,7 +46,6 @@ public final class SigningTable {
       boolean allMatches) {
     this.keys = List.copyOf(keys);
     this.keysByDomain = byDomain(keys);
-    this.held = List.copyOf(held);
     this.heldByDomain = byDomain(held);
     this.subdomains = subdomains;
     this.rules = List.copyOf(rules);
@@ -104,8 +102,8 @@ public final class SigningTable {
       }
       matched.add(rule.from());
       for (SigningRule.KeyReference reference : rule.keys()) {
-        List<SigningKey> found = reference.resolve(keys, from);
-        anyHeld |= found.isEmpty() && !reference.resolve(held, from).isEmpty();
+        List<SigningKey> found = reference.resolve(keysByDomain, from);
+        anyHeld |= found.isEmpty() && !reference.resolve(heldByDomain, from).isEmpty();
         for (SigningKey key : found) {
           if (!chosen.contains(key)) {
             chosen.add(key);

@@ -79,12 +79,8 @@ public final class OpenDkimSigning {
     return new OpenDkimSigning(false, List.of(), Map.of(), false, domains, selector, subdomains);
   }
 
-  public boolean usesTables() {
+  private boolean usesTables() {
     return !keyTable.isEmpty() || !entries.isEmpty();
-  }
-
-  public boolean refile() {
-    return regularExpressions;
   }
 
   public List<Entry> entries() {
@@ -99,29 +95,15 @@ public final class OpenDkimSigning {
     return domains;
   }
 
-  public boolean multiple() {
-    return multiple;
-  }
-
   /** The signatures OpenDKIM adds to a message from {@code address}, in order. */
   public List<Signature> signatures(String address) {
     String lower = address.toLowerCase(Locale.ROOT);
-    int at = lower.lastIndexOf('@');
-    String user = lower.substring(0, at);
-    String domain = lower.substring(at + 1);
     if (!usesTables()) {
-      return byDomain(domain);
+      return byDomain(lower.substring(lower.lastIndexOf('@') + 1));
     }
-    List<Signature> matches = new ArrayList<>();
-    for (Entry entry : regularExpressions ? matching(lower) : lookups(user, domain)) {
-      KeyTableEntry key = keyTable.get(entry.keyName().equals("%") ? domain : entry.keyName());
-      if (key != null) {
-        matches.add(
-            new Signature(key.domain().equals("%") ? domain : key.domain(), key.selector()));
-      }
-      if (!multiple) {
-        break;
-      }
+    List<Signature> matches = matches(lower);
+    if (!multiple) {
+      return matches.isEmpty() ? List.of() : List.of(matches.get(0));
     }
     // OpenDKIM 2.11 appends each request after the first one's, never moving the tail
     // (dkimf_add_signrequest): of three or more matches only the first and the last sign.
@@ -136,16 +118,25 @@ public final class OpenDkimSigning {
     return signatures;
   }
 
-  /** Every entry that matches {@code address}: what MultipleSignatures asks to sign with. */
-  public long matches(String address) {
-    String lower = address.toLowerCase(Locale.ROOT);
+  /** How many different keys match {@code address}: what MultipleSignatures asks to sign with. */
+  public long matchingKeys(String address) {
+    return usesTables() ? matches(address.toLowerCase(Locale.ROOT)).stream().distinct().count() : 0;
+  }
+
+  /** The signature of every entry that matches {@code lower} and names a known key, in order. */
+  private List<Signature> matches(String lower) {
     int at = lower.lastIndexOf('@');
-    return usesTables()
-        ? (regularExpressions
-                ? matching(lower)
-                : lookups(lower.substring(0, at), lower.substring(at + 1)))
-            .stream().map(entry -> keyTable.get(entry.keyName())).distinct().count()
-        : 0;
+    String domain = lower.substring(at + 1);
+    List<Signature> matches = new ArrayList<>();
+    for (Entry entry :
+        regularExpressions ? matching(lower) : lookups(lower.substring(0, at), domain)) {
+      KeyTableEntry key = keyTable.get(entry.keyName().equals("%") ? domain : entry.keyName());
+      if (key != null) {
+        matches.add(
+            new Signature(key.domain().equals("%") ? domain : key.domain(), key.selector()));
+      }
+    }
+    return matches;
   }
 
   private List<Signature> byDomain(String domain) {
